@@ -1,0 +1,102 @@
+"""One settings object for the whole service.
+
+Values come from, in order of precedence: explicit keyword arguments, ``VOC_*`` environment
+variables, a ``.env`` file, a TOML config file (``VOC_CONFIG``, else ``./voc.toml``, else
+``$VOC_HOME/config.toml``), and the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PII_TYPES: tuple[str, ...] = ("phone", "landline", "id_number", "bank_card", "email")
+
+
+def _config_file_candidates() -> list[Path]:
+    explicit = os.environ.get("VOC_CONFIG")
+    if explicit:
+        return [Path(explicit)]
+    home = Path(os.environ.get("VOC_HOME", "voc-data"))
+    return [Path("voc.toml"), home / "config.toml"]
+
+
+class VocSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VOC_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
+
+    home: Path = Field(Path("voc-data"), description="Data directory for the embedded store and index.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the document store; default sqlite:///$VOC_HOME/voc.sqlite."
+    )
+    index: Literal["embedded", "elasticsearch"] = "embedded"
+    es_url: str | None = None
+    es_api_key: SecretStr | None = None
+    es_username: str | None = None
+    es_password: SecretStr | None = None
+    es_ca_cert: Path | None = None
+    es_index_prefix: str = "voc"
+
+    user_dicts: list[Path] = Field(default_factory=list, description="Extra jieba user dictionaries.")
+    stopwords_path: Path | None = Field(None, description="Extra stopwords, one per line.")
+    synonyms_path: Path | None = Field(None, description="Synonym map: 'canonical<TAB>variant1,variant2'.")
+    to_simplified: bool = True
+
+    pii_enabled: bool = True
+    pii_types: list[str] = Field(default_factory=lambda: list(PII_TYPES))
+    pii_style: Literal["tag", "partial"] = "tag"
+
+    max_text_chars: int = 20_000
+    near_duplicate_distance: int = Field(3, ge=0, le=8, description="SimHash Hamming distance.")
+    near_duplicate_min_tokens: int = 6
+    workers: int = Field(0, ge=0, description="Worker processes for ingest; 0 means one per core.")
+    batch_size: int = Field(500, ge=1)
+
+    sentiment_model: str | None = Field(
+        None, description="Directory of a sentiment model (default: the shipped one)."
+    )
+
+    @field_validator("pii_types")
+    @classmethod
+    def _known_pii_types(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(PII_TYPES))
+        if unknown:
+            raise ValueError(f"unknown PII types {unknown}; known: {list(PII_TYPES)}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        existing = [path for path in _config_file_candidates() if path.is_file()]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if existing:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=existing[0]))
+        return (*sources, file_secret_settings)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'voc.sqlite'}"
+
+    @property
+    def embedded_index_path(self) -> Path:
+        return self.home / "index.sqlite"
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or (os.cpu_count() or 1)
