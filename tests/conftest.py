@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from voc.settings import VocSettings
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's VOC_* variables or config file."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("VOC_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> VocSettings:
+    return VocSettings(home=tmp_path / "home", workers=1)
+
+
+@pytest.fixture
+def service(settings: VocSettings) -> Iterator[object]:
+    from voc.service import Voc
+
+    voc = Voc(settings)
+    yield voc
+    voc.close()

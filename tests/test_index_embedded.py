@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from indexing.base import Filters, IndexRecord, SearchQuery, highlight
+from indexing.embedded import EmbeddedIndex
+
+
+def record(i: int, terms: str, text: str, **fields: object) -> IndexRecord:
+    defaults: dict[str, object] = {"source": "review", "created_at": datetime(2026, 9, 1 + i % 28, 10)}
+    defaults.update(fields)
+    return IndexRecord(id=f"d{i:03d}", text=text, terms=terms.split(), **defaults)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> EmbeddedIndex:
+    idx = EmbeddedIndex(tmp_path / "index.sqlite")
+    idx.index([
+        record(1, "快递 快递柜 超时 收费", "快递柜超时收费太坑了", sentiment="negative", sentiment_score=-0.8,
+               industry="logistics", tags=["快递柜"]),
+        record(2, "快递 很快 包装 好", "快递很快，包装好", sentiment="positive", sentiment_score=0.7,
+               industry="logistics"),
+        record(3, "客服 态度 差", "客服态度差", source="hotline", sentiment="negative", sentiment_score=-0.6,
+               industry="telecom"),
+        record(4, "宽带 断网 客服 没 回复", "宽带断网，客服没回复", source="hotline", sentiment="negative",
+               sentiment_score=-0.9, industry="telecom", created_at=datetime(2026, 10, 8)),
+        record(5, "物业费 贵", "物业费太贵", source="survey", sentiment="neutral", sentiment_score=0.0,
+               industry="property", created_at=None),
+    ])
+    yield idx
+    idx.close()
+
+
+def ids(result: object) -> list[str]:
+    return [hit.id for hit in result.hits]  # type: ignore[attr-defined]
+
+
+def test_full_text_all_terms_must_match(index: EmbeddedIndex) -> None:
+    assert sorted(ids(index.search(SearchQuery(terms=["快递"])))) == ["d001", "d002"]
+    assert ids(index.search(SearchQuery(terms=["快递", "超时"]))) == ["d001"]
+    assert index.search(SearchQuery(terms=["不存在"])).total == 0
+    assert index.search(SearchQuery(terms=["!!"])).total == 0  # nothing searchable is not "everything"
+
+
+def test_filters_and_facets(index: EmbeddedIndex) -> None:
+    result = index.search(SearchQuery(terms=["客服"], filters=Filters(source=["hotline"])))
+    assert result.total == 2
+    assert result.facets["industry"] == {"telecom": 2}
+    assert result.facets["sentiment"] == {"negative": 2}
+    every = index.search(SearchQuery())
+    assert every.total == 5
+    assert every.facets["source"] == {"review": 2, "hotline": 2, "survey": 1}
+    assert every.facets["tags"] == {"快递柜": 1}
+    assert ids(index.search(SearchQuery(filters=Filters(tags=["快递柜"])))) == ["d001"]
+    assert ids(index.search(SearchQuery(filters=Filters(since=datetime(2026, 10, 1))))) == ["d004"]
+    negative = index.search(SearchQuery(filters=Filters(sentiment=["negative"], industry=["telecom"])))
+    assert sorted(ids(negative)) == ["d003", "d004"]
+
+
+def test_sorting_and_cursor_pagination_visit_everything_once(index: EmbeddedIndex) -> None:
+    newest = ids(index.search(SearchQuery(sort="newest", limit=10)))
+    assert newest[0] == "d004" and newest[-1] == "d005"  # undated documents sort last
+    assert ids(index.search(SearchQuery(sort="most_negative", limit=2))) == ["d004", "d001"]
+    seen: list[str] = []
+    query = SearchQuery(sort="oldest", limit=2)
+    while True:
+        page = index.search(query)
+        seen += ids(page)
+        if not page.next_cursor:
+            break
+        query = SearchQuery(sort="oldest", limit=2, cursor=page.next_cursor)
+    assert seen == ids(index.search(SearchQuery(sort="oldest", limit=10)))
+    assert sorted(index.ids_for(SearchQuery(terms=["客服"]))) == ["d003", "d004"]
+
+
+def test_highlight_marks_query_terms(index: EmbeddedIndex) -> None:
+    hit = index.search(SearchQuery(terms=["快递柜"])).hits[0]
+    assert hit.highlight == "<em>快递柜</em>超时收费太坑了"
+    assert highlight("abc", ["x"]) is None
+
+
+def test_upsert_tags_delete_and_histogram(index: EmbeddedIndex) -> None:
+    index.index([record(3, "客服 态度 好", "客服态度好", source="hotline", sentiment="positive")])
+    assert index.search(SearchQuery(terms=["差"])).total == 0  # old terms left the FTS index
+    assert index.search(SearchQuery(terms=["好"])).total == 2
+    assert index.set_tags("跟进", ["d003", "d004", "nope"], present=True) == 2
+    assert index.count(SearchQuery(filters=Filters(tags=["跟进"]))) == 2
+    assert index.set_tags("跟进", ["d003"], present=False) == 1
+    assert index.get("d004")["tags"] == ["跟进"]
+    assert index.delete(["d004", "nope"]) == 1
+    assert index.get("d004") is None
+    assert index.count() == 4
+    days = index.date_histogram(SearchQuery(terms=["快递"]), "day")
+    assert days == [("2026-09-02", 1), ("2026-09-03", 1)]
+    weeks = index.date_histogram(SearchQuery(), "week")
+    assert all(datetime.fromisoformat(day).weekday() == 0 for day, _ in weeks)
+    index.clear()
+    assert index.count() == 0 and index.search(SearchQuery(terms=["快递"])).total == 0

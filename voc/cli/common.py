@@ -1,0 +1,79 @@
+"""Shared CLI plumbing: the service object, JSON output, progress bars, clean errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from indexing import Filters
+from voc.service import Voc, parse_day
+from voc.settings import VocSettings
+
+console = Console()
+err_console = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="survey, hotline or review (repeatable).")]
+SentimentOpt = Annotated[
+    list[str] | None, typer.Option("--sentiment", help="negative, neutral or positive (repeatable).")
+]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="Only documents with this tag (repeatable).")]
+IndustryOpt = Annotated[list[str] | None, typer.Option("--industry", help="Industry (repeatable).")]
+ChannelOpt = Annotated[list[str] | None, typer.Option("--channel", help="Channel (repeatable).")]
+StoreOpt = Annotated[list[str] | None, typer.Option("--store", help="Store or product (repeatable).")]
+TopicOpt = Annotated[list[int] | None, typer.Option("--topic", help="Topic id (repeatable).")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="From this date (YYYY-MM-DD).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Up to this date (YYYY-MM-DD).")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def open_service() -> Voc:
+    try:
+        return Voc(VocSettings())
+    except ValidationError as exc:
+        problems = "; ".join(f"VOC_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise fail(f"invalid settings: {problems}") from None
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
+
+
+def build_filters(
+    source: list[str] | None = None, sentiment: list[str] | None = None, tag: list[str] | None = None,
+    industry: list[str] | None = None, channel: list[str] | None = None, store: list[str] | None = None,
+    topic: list[int] | None = None, since: str | None = None, until: str | None = None,
+) -> Filters:
+    try:
+        since_at, until_at = parse_day(since), parse_day(until)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if until_at and until and len(until.strip()) <= 10:
+        until_at = until_at.replace(hour=23, minute=59, second=59)  # a bare date means the whole day
+    return Filters(source=source or [], sentiment=sentiment or [], tags=tag or [], industry=industry or [],
+                   channel=channel or [], store=store or [], topic=topic or [], since=since_at, until=until_at)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None, enabled: bool = True) -> Iterator[Any]:
+    """A progress bar on stderr (only on a terminal, so --json output and logs stay clean)."""
+    if not enabled or not err_console.is_terminal:
+        yield lambda advance: None
+        return
+    columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn()]
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda advance: progress.advance(task, advance)

@@ -1,0 +1,135 @@
+"""The `voc` command line."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from voc.cli import common
+from voc.cli.common import JsonOpt, emit_json, fail, open_service, progress_bar
+from voc.cli.index import index_app
+from voc.cli.search import search_command, show_command
+from voc.cli.tags import tag_app
+from voc.cli.words import words_app
+from voc.ingest.encoding import UnreadableFileError
+from voc.ingest.readers import FORMATS
+from voc.ingest.records import ColumnOptions
+
+app = typer.Typer(
+    name="voc",
+    help="Chinese voice-of-the-customer mining: ingest, normalise, tokenise, analyse, search and tag feedback.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tag_app, name="tag")
+app.add_typer(words_app, name="words")
+app.add_typer(index_app, name="index")
+app.command("search")(search_command)
+app.command("show")(show_command)
+
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="CSV, TSV, JSONL or XLSX export.")],
+    source: Annotated[str, typer.Option("--source", help="survey, hotline or review.")],
+    fmt: Annotated[str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)}; default from the "
+                                            "file extension.")] = None,
+    text_col: Annotated[str | None, typer.Option("--text-col", help="Column holding the text.")] = None,
+    id_col: Annotated[str | None, typer.Option("--id-col", help="Column holding the external id.")] = None,
+    time_col: Annotated[str | None, typer.Option("--time-col", help="Column holding the time.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest a file of survey answers, hotline calls or reviews (any common Chinese encoding).
+
+    Re-ingesting adds nothing; bad rows go to a rejects file; an unreadable file stores nothing (exit 2).
+    """
+    service = open_service()
+    try:
+        with progress_bar(f"ingest {path.name}", None, enabled=not as_json) as advance:
+            report = service.ingest(path, source, fmt=fmt,
+                                    options=ColumnOptions(text_col=text_col, id_col=id_col, time_col=time_col),
+                                    progress=advance)
+    except UnreadableFileError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        service.close()
+    if as_json:
+        emit_json(report.summary())
+        return
+    common.console.print(
+        f"accepted {report.accepted}, duplicates {report.duplicates}, rejected {report.rejected}"
+        f" (near-duplicates flagged: {report.near_duplicates}) in {report.seconds:.1f}s")
+    if report.rejects_file:
+        common.console.print(f"rejected rows and reasons: {report.rejects_file}")
+
+
+@app.command()
+def analyze(
+    text: Annotated[str, typer.Argument(help="The text to analyse (not stored).")],
+    source: Annotated[str, typer.Option("--source", help="survey, hotline or review.")] = "review",
+    as_json: JsonOpt = False,
+) -> None:
+    """Analyse one text: normalised masked text, tokens, PII found, and each analysis stage's output."""
+    service = open_service()
+    result = service.analyze(text, source=source)
+    if as_json:
+        emit_json(result)
+        return
+    common.console.print(f"[bold]text[/]   {result['text']}", highlight=False)
+    common.console.print(f"[bold]tokens[/] {' / '.join(result['tokens'])}", highlight=False)
+    for span in result["pii"]:
+        common.console.print(f"[bold]pii[/]    {span['type']} at {span['start']}-{span['end']}", highlight=False)
+    if "sentiment" in result:
+        sentiment = result["sentiment"]
+        common.console.print(f"[bold]sentiment[/] {sentiment['label']} ({sentiment['score']:+.2f})")
+
+
+@app.command()
+def demo(
+    home: Annotated[Path | None, typer.Option("--home", help="Data directory (default VOC_HOME).")] = None,
+    fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Start from an empty data directory.")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest the bundled sample corpus, run every stage and print a short report."""
+    from voc.demo.run import print_report, run_demo
+
+    service = open_service()
+    if home is not None:
+        service.settings.home = home
+    report = run_demo(service, fresh=fresh, show_progress=not as_json)
+    if as_json:
+        emit_json(report)
+    else:
+        print_report(report, common.console)
+
+
+@app.command("config")
+def show_config(as_json: JsonOpt = False) -> None:
+    """Show the effective settings (secrets hidden)."""
+    settings = open_service().settings
+    values = settings.model_dump(mode="json")
+    for secret in ("es_api_key", "es_password"):
+        if values.get(secret):
+            values[secret] = "********"
+    values["resolved_database_url"] = settings.resolved_database_url
+    if as_json:
+        emit_json(values)
+        return
+    for key, value in values.items():
+        common.console.print(f"{key} = {value}", highlight=False)
+
+
+def _register_optional() -> None:
+    """Sub-apps whose packages land with later features."""
+    if importlib.util.find_spec("voc.cli.models") is not None:
+        from voc.cli.models import models_app
+
+        app.add_typer(models_app, name="models")
+
+
+_register_optional()

@@ -1,0 +1,101 @@
+"""`voc search` and `voc show`: find feedback and read it in context."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from indexing import SORT_ORDERS
+from voc.cli import common
+from voc.cli.common import (
+    ChannelOpt,
+    IndustryOpt,
+    JsonOpt,
+    SentimentOpt,
+    SinceOpt,
+    SourceOpt,
+    StoreOpt,
+    TagOpt,
+    TopicOpt,
+    UntilOpt,
+    build_filters,
+    emit_json,
+    fail,
+    open_service,
+)
+
+
+def search_command(
+    query: Annotated[str | None, typer.Argument(help="Words to find (segmented with jieba); omit for all.")] = None,
+    source: SourceOpt = None, sentiment: SentimentOpt = None, tag: TagOpt = None, industry: IndustryOpt = None,
+    channel: ChannelOpt = None, store: StoreOpt = None, topic: TopicOpt = None, since: SinceOpt = None,
+    until: UntilOpt = None,
+    sort: Annotated[str, typer.Option("--sort", help=f"One of {', '.join(SORT_ORDERS)}.")] = "relevance",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Hits per page.")] = 10,
+    cursor: Annotated[str | None, typer.Option("--cursor", help="next_cursor of the previous page.")] = None,
+    no_duplicates: Annotated[bool, typer.Option("--no-duplicates", help="Hide near-duplicate copies.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Full-text search with filters and facets; prints hits with highlights."""
+    if sort not in SORT_ORDERS:
+        raise fail(f"--sort must be one of {', '.join(SORT_ORDERS)}")
+    filters = build_filters(source, sentiment, tag, industry, channel, store, topic, since, until)
+    filters.exclude_near_duplicates = no_duplicates
+    service = open_service()
+    try:
+        result = service.search(query, filters=filters, sort=sort, limit=limit, cursor=cursor)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        service.close()
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    out = common.console
+    out.print(f"[bold]{result.total}[/] matching documents")
+    for hit in result.hits:
+        when = hit.created_at.date().isoformat() if hit.created_at else "-"
+        label = f" {hit.sentiment}" if hit.sentiment else ""
+        tags = f" [cyan]#{' #'.join(hit.tags)}[/]" if hit.tags else ""
+        snippet = escape(hit.highlight or hit.text[:160]).replace("&lt;em&gt;", "[bold yellow]")
+        snippet = snippet.replace("&lt;/em&gt;", "[/]").replace("<em>", "[bold yellow]").replace("</em>", "[/]")
+        out.print(f"[dim]{hit.id}[/] {hit.source} {when}{label}{tags}\n  {snippet}", highlight=False)
+    for name, counts in result.facets.items():
+        if counts:
+            out.print(f"[dim]{name}:[/] " + ", ".join(f"{k} {v}" for k, v in list(counts.items())[:8]),
+                      highlight=False)
+    if result.next_cursor:
+        out.print(f"[dim]more: --cursor {result.next_cursor}[/]")
+
+
+def show_command(
+    doc_id: Annotated[str, typer.Argument(help="Document id (from search).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one stored document in full: metadata, whole call transcript, tags."""
+    service = open_service()
+    doc = service.store.get(doc_id)
+    service.close()
+    if doc is None:
+        raise fail(f"no document {doc_id!r}", code=1)
+    if as_json:
+        emit_json(doc.to_dict())
+        return
+    out = common.console
+    out.print(f"[bold]{doc.id}[/] {doc.source} {doc.created_at or ''} {doc.industry or ''} "
+              f"{doc.store or ''} {doc.product or ''}", highlight=False)
+    for key, value in doc.meta.items():
+        out.print(f"  {key}: {value}", highlight=False)
+    if doc.turns:
+        for turn in doc.turns:
+            out.print(f"  [{'green' if turn.role == 'customer' else 'blue'}]{turn.role}[/] {escape(turn.text)}")
+    else:
+        out.print(f"  {escape(doc.text_original)}")
+    if doc.sentiment_label:
+        out.print(f"  sentiment: {doc.sentiment_label} ({doc.sentiment_score:+.2f})")
+    if doc.near_duplicate_of:
+        out.print(f"  near-duplicate of {doc.near_duplicate_of}")
+    if doc.tags:
+        out.print(f"  tags: {', '.join(doc.tags)}")

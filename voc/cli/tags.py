@@ -1,0 +1,97 @@
+"""`voc tag add|remove|list`: tag documents one by one or in bulk by query."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from voc.cli import common
+from voc.cli.common import (
+    ChannelOpt,
+    IndustryOpt,
+    JsonOpt,
+    SentimentOpt,
+    SinceOpt,
+    SourceOpt,
+    StoreOpt,
+    TagOpt,
+    TopicOpt,
+    UntilOpt,
+    build_filters,
+    emit_json,
+    fail,
+    open_service,
+)
+
+tag_app = typer.Typer(help="Tag documents by id or by query; list tags.", no_args_is_help=True)
+
+IdsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--ids", help="Document ids: `--ids A B C` or comma-separated; repeatable."),
+]
+QueryOpt = Annotated[str | None, typer.Option("--query", help="Tag every document this search matches.")]
+MoreIds = Annotated[list[str] | None, typer.Argument(help="More ids after --ids.", show_default=False)]
+
+
+def _change(tag: str, ids: list[str] | None, more: list[str] | None, query: str | None, remove: bool,
+            filters_args: tuple, as_json: bool) -> None:
+    if more and not ids:
+        raise fail("unexpected arguments: " + " ".join(more) + " (put ids after --ids)")
+    id_list = [part for value in (ids or []) + (more or []) for part in value.replace(",", " ").split()]
+    filters = build_filters(*filters_args)
+    has_filters = any([query, *filters_args])
+    if bool(id_list) == has_filters:
+        raise fail("give either --ids or --query/filters, not both and not neither")
+    service = open_service()
+    try:
+        search = None if id_list else service.build_query(query, filters=filters)
+        changed = service.tag(tag, ids=id_list, query=search, remove=remove)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        service.close()
+    if as_json:
+        emit_json({"tag": tag, "changed": changed})
+    else:
+        common.console.print(f"{'removed' if remove else 'added'} tag {tag!r} on {changed} documents",
+                             highlight=False)
+
+
+@tag_app.command("add")
+def add(
+    tag: Annotated[str, typer.Argument(help="The tag.")],
+    more: MoreIds = None, ids: IdsOpt = None, query: QueryOpt = None, source: SourceOpt = None,
+    sentiment: SentimentOpt = None, with_tag: TagOpt = None, industry: IndustryOpt = None,
+    channel: ChannelOpt = None, store: StoreOpt = None, topic: TopicOpt = None, since: SinceOpt = None,
+    until: UntilOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Add TAG to documents given by id, or to everything a query (with filters) matches."""
+    _change(tag, ids, more, query, False,
+            (source, sentiment, with_tag, industry, channel, store, topic, since, until), as_json)
+
+
+@tag_app.command("remove")
+def remove(
+    tag: Annotated[str, typer.Argument(help="The tag.")],
+    more: MoreIds = None, ids: IdsOpt = None, query: QueryOpt = None, source: SourceOpt = None,
+    sentiment: SentimentOpt = None, with_tag: TagOpt = None, industry: IndustryOpt = None,
+    channel: ChannelOpt = None, store: StoreOpt = None, topic: TopicOpt = None, since: SinceOpt = None,
+    until: UntilOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Remove TAG from documents given by id, or from everything a query matches."""
+    _change(tag, ids, more, query, True,
+            (source, sentiment, with_tag, industry, channel, store, topic, since, until), as_json)
+
+
+@tag_app.command("list")
+def list_tags(as_json: JsonOpt = False) -> None:
+    """Every tag with its document count."""
+    service = open_service()
+    counts = service.tag_counts()
+    service.close()
+    if as_json:
+        emit_json(counts)
+        return
+    for tag, count in counts.items():
+        common.console.print(f"{count:6d}  {tag}", highlight=False)

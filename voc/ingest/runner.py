@@ -1,0 +1,249 @@
+"""Ingest one file: read → validate → pipeline (in worker processes) → store, all or nothing.
+
+A file that cannot be read stores nothing; bad rows go to a rejects file with their row number
+and reason; ids make re-ingest idempotent; PII is masked in workers before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from voc.documents import SOURCE_KINDS, Document
+from voc.ingest.encoding import UnreadableFileError
+from voc.ingest.readers import RawRecord, read_records
+from voc.ingest.records import ColumnOptions, RowRejected, build_document, canonical_columns
+from voc.pipeline import Pipeline
+from voc.settings import VocSettings
+from voc.store import DocumentStore, document_row, documents, ingest_runs
+from voc.text.simhash import hamming
+
+# Below this many bytes, starting worker processes (each loads jieba) costs more than it saves.
+PARALLEL_MIN_BYTES = 2_000_000
+
+
+@dataclass(slots=True)
+class Reject:
+    row: int
+    reason: str
+    values: dict[str, Any]
+
+
+@dataclass(slots=True)
+class ChunkResult:
+    documents: list[Document]
+    rejects: list[Reject]
+
+
+@dataclass(slots=True)
+class IngestReport:
+    path: str
+    source: str
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    near_duplicates: int = 0
+    rejects_file: str | None = None
+    run_id: int | None = None
+    seconds: float = 0.0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected,
+                "rejects_file": self.rejects_file}
+
+
+class ChunkProcessor:
+    """Validates raw rows and runs the pipeline on those that pass. Runs inside worker processes."""
+
+    def __init__(self, settings: VocSettings, source: str, options: ColumnOptions,
+                 pipeline: Pipeline | None = None) -> None:
+        self.settings = settings
+        self.source = source
+        self.options = options
+        self.pipeline = pipeline or Pipeline.from_settings(settings)
+        self._mappings: dict[tuple[str, ...], dict[str, str]] = {}
+        masker = next((s.masker for s in self.pipeline.stages if hasattr(s, "masker")), None)
+        self._mask: Callable[[str], str] = (lambda text: masker.mask(text)[0]) if masker else (lambda t: t)
+
+    def __call__(self, records: list[RawRecord]) -> ChunkResult:
+        docs: list[Document] = []
+        rejects: list[Reject] = []
+        for record in records:
+            if record.problem:
+                rejects.append(self._reject(record, record.problem))
+                continue
+            keys = tuple(record.values)
+            mapping = self._mappings.get(keys)
+            if mapping is None:
+                mapping = self._mappings[keys] = canonical_columns(self.source, list(keys), self.options)
+            try:
+                docs.append(build_document(self.source, record.values, mapping,
+                                           max_chars=self.settings.max_text_chars))
+            except RowRejected as exc:
+                rejects.append(self._reject(record, str(exc)))
+        docs = self.pipeline(docs) if docs else docs
+        return ChunkResult(docs, rejects)
+
+    def _reject(self, record: RawRecord, reason: str) -> Reject:
+        # The rejects file is stored data too, so it gets the same PII masking; long values are cut.
+        values = {key: self._mask(str(value))[:500] for key, value in record.values.items()}
+        return Reject(record.row, reason, values)
+
+
+_worker_processor: ChunkProcessor | None = None  # one per worker process, set by its initializer
+
+
+def _init_worker(settings: VocSettings, source: str, options: ColumnOptions) -> None:
+    global _worker_processor
+    _worker_processor = ChunkProcessor(settings, source, options)
+
+
+def _run_in_worker(records: list[RawRecord]) -> ChunkResult:
+    assert _worker_processor is not None
+    return _worker_processor(records)
+
+
+def _chunks(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _bounded_parallel(pool: Any, chunks: Iterator[list[RawRecord]], in_flight: int) -> Iterator[ChunkResult]:
+    """Ordered parallel map that never reads more than ``in_flight`` chunks ahead (Pool.imap would
+    pull the whole file into memory)."""
+    pending: deque[Any] = deque()
+    for chunk in chunks:
+        pending.append(pool.apply_async(_run_in_worker, (chunk,)))
+        if len(pending) >= in_flight:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+def check_columns(path: Path, fmt: str | None, source: str, options: ColumnOptions) -> None:
+    """Fail before storing anything when the requested or required columns are not in the file."""
+    first = next((r for r in read_records(path, fmt) if not r.problem), None)
+    if first is None:
+        raise UnreadableFileError(f"{path}: no readable rows")
+    columns = list(first.values)
+    for flag, column in (("--text-col", options.text_col), ("--id-col", options.id_col),
+                         ("--time-col", options.time_col)):
+        if column and column not in columns:
+            raise UnreadableFileError(f"{path}: {flag} {column!r} is not a column (columns: {columns})")
+    mapped = set(canonical_columns(source, columns, options).values())
+    if "text" not in mapped and not (source == "hotline" and "turns" in mapped):
+        raise UnreadableFileError(
+            f"{path}: no text column found among {columns}; name it with --text-col")
+
+
+class Ingester:
+    def __init__(self, settings: VocSettings, store: DocumentStore, pipeline: Pipeline | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self._pipeline = pipeline
+
+    def ingest(self, path: Path, source: str, *, fmt: str | None = None,
+               options: ColumnOptions | None = None,
+               progress: Callable[[int], None] | None = None) -> IngestReport:
+        options = options or ColumnOptions()
+        if source not in SOURCE_KINDS:
+            raise UnreadableFileError(f"unknown source {source!r}; use one of {', '.join(SOURCE_KINDS)}")
+        started = datetime.now()
+        report = IngestReport(path=str(path), source=source)
+        check_columns(path, fmt, source, options)
+        chunks = _chunks(read_records(path, fmt), self.settings.batch_size)
+        rejects_path = self._rejects_path(path, started)
+        workers = self.settings.worker_count if path.stat().st_size >= PARALLEL_MIN_BYTES else 1
+        seen: set[str] = set()
+        rejects_handle = None
+        try:
+            with self.store.engine.begin() as conn:
+                run_id = conn.execute(insert(ingest_runs).values(
+                    path=str(path), source=source, started_at=started, status="running"
+                )).inserted_primary_key[0]
+                for result in self._results(chunks, source, options, workers):
+                    fresh = self._fresh(conn, result.documents, seen, report)
+                    rows = []
+                    chunk_hashes: list[tuple[int, str]] = []
+                    for doc in fresh:
+                        doc.near_duplicate_of = self._near_duplicate(conn, doc, chunk_hashes)
+                        report.near_duplicates += doc.near_duplicate_of is not None
+                        rows.append(document_row(doc, run_id, started))
+                    if rows:
+                        conn.execute(insert(documents), rows)
+                    report.accepted += len(rows)
+                    for reject in result.rejects:
+                        if rejects_handle is None:
+                            rejects_path.parent.mkdir(parents=True, exist_ok=True)
+                            rejects_handle = rejects_path.open("w", encoding="utf-8")
+                        rejects_handle.write(json.dumps(
+                            {"row": reject.row, "reason": reject.reason, "values": reject.values},
+                            ensure_ascii=False) + "\n")
+                        report.reasons[reject.reason.split(" ")[0]] = report.reasons.get(
+                            reject.reason.split(" ")[0], 0) + 1
+                    report.rejected += len(result.rejects)
+                    if progress:
+                        progress(len(result.documents) + len(result.rejects))
+                report.run_id = int(run_id)
+                report.rejects_file = str(rejects_path) if rejects_handle else None
+                report.seconds = (datetime.now() - started).total_seconds()
+                conn.execute(ingest_runs.update().where(ingest_runs.c.id == run_id).values(
+                    finished_at=datetime.now(), accepted=report.accepted, duplicates=report.duplicates,
+                    rejected=report.rejected, rejects_file=report.rejects_file, status="done"))
+        except BaseException:
+            if rejects_handle:
+                rejects_handle.close()
+                rejects_path.unlink(missing_ok=True)
+            raise
+        if rejects_handle:
+            rejects_handle.close()
+        return report
+
+    def _results(self, chunks: Iterator[list[RawRecord]], source: str, options: ColumnOptions,
+                 workers: int) -> Iterator[ChunkResult]:
+        if workers <= 1:
+            processor = ChunkProcessor(self.settings, source, options, self._pipeline)
+            yield from (processor(chunk) for chunk in chunks)
+            return
+        context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        with context.Pool(workers, initializer=_init_worker,
+                          initargs=(self.settings, source, options)) as pool:
+            yield from _bounded_parallel(pool, chunks, in_flight=workers * 2)
+
+    def _fresh(self, conn: Any, docs: list[Document], seen: set[str], report: IngestReport) -> list[Document]:
+        existing = self.store.existing_ids(conn, [doc.id for doc in docs])
+        fresh: list[Document] = []
+        for doc in docs:
+            if doc.id in existing or doc.id in seen:
+                report.duplicates += 1
+                continue
+            seen.add(doc.id)
+            fresh.append(doc)
+        return fresh
+
+    def _near_duplicate(self, conn: Any, doc: Document, chunk_hashes: list[tuple[int, str]]) -> str | None:
+        """The earliest stored or same-chunk document within the SimHash distance, if any."""
+        if len(doc.tokens) < self.settings.near_duplicate_min_tokens:
+            return None  # short answers (“很好”, “还行”) collide without being copy-paste
+        found = self.store.near_duplicates.find(conn, doc.simhash, doc.id)
+        if found is None:
+            limit = self.settings.near_duplicate_distance
+            found = next((doc_id for other, doc_id in chunk_hashes if hamming(other, doc.simhash) <= limit),
+                         None)
+        chunk_hashes.append((doc.simhash, found or doc.id))
+        return found
+
+    def _rejects_path(self, path: Path, started: datetime) -> Path:
+        stamp = started.strftime("%Y%m%dT%H%M%S%f")
+        return self.settings.home / "rejects" / f"{path.stem}.{stamp}.rejects.jsonl"

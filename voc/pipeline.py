@@ -1,0 +1,165 @@
+"""The analysis pipeline: small stages, each documents in, documents out.
+
+Stages are plain objects, so one can be swapped (a different tokenizer, another sentiment model)
+without touching the rest, in the spirit of BERTopic's pluggable steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from voc.documents import Document, PiiSpan, Turn, document_id
+from voc.settings import VocSettings
+from voc.text.normalize import Normalizer
+from voc.text.pii import PiiMasker
+from voc.text.simhash import simhash
+from voc.text.tokenize import Tokenizer
+
+
+class Stage(Protocol):
+    def __call__(self, docs: list[Document]) -> list[Document]: ...
+
+
+@dataclass(slots=True)
+class NormalizeStage:
+    """Full/half width, Traditional to Simplified, entities, control characters, punctuation runs.
+
+    ``text`` is normalised; ``text_original`` keeps what the customer wrote.
+    """
+
+    normalizer: Normalizer
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for doc in docs:
+            doc.text = self.normalizer(doc.text)
+            doc.turns = [Turn(turn.role, self.normalizer(turn.text)) for turn in doc.turns]
+        return docs
+
+
+@dataclass(slots=True)
+class PiiStage:
+    """Masks PII in everything that will be stored: text, original text, turns and metadata."""
+
+    masker: PiiMasker | None
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        if self.masker is None:
+            return docs
+        for doc in docs:
+            doc.text, spans = self.masker.mask(doc.text)
+            doc.pii = list(spans)
+            doc.text_original, _ = self.masker.mask(doc.text_original)
+            doc.turns = [Turn(turn.role, self.masker.mask(turn.text)[0]) for turn in doc.turns]
+            doc.meta = self._mask_value(doc.meta)
+            for name in ("channel", "product", "store", "external_id"):
+                value = getattr(doc, name)
+                if value:
+                    setattr(doc, name, self.masker.mask(value)[0])
+        return docs
+
+    def _mask_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.masker.mask(value)[0] if self.masker else value
+        if isinstance(value, dict):
+            return {key: self._mask_value(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._mask_value(item) for item in value]
+        return value
+
+
+@dataclass(slots=True)
+class IdentityStage:
+    """Stable ids: (source, external id) when given, else a hash of the content.
+
+    The content hash covers the text and the row's context (time, store, product, channel), so two
+    customers who both wrote “很好” at different times stay two documents, while re-ingesting the
+    same export adds nothing.
+    """
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for doc in docs:
+            content = doc.text_original if doc.turns else doc.text
+            if not doc.external_id:
+                context = "\x1f".join(str(part or "") for part in (
+                    doc.created_at.isoformat() if doc.created_at else None,
+                    doc.store, doc.product, doc.channel, content))
+                content = hashlib.blake2b(context.encode("utf-8"), digest_size=16).hexdigest()
+            doc.id = document_id(doc.source, doc.external_id, content)
+        return docs
+
+
+@dataclass(slots=True)
+class TokenizeStage:
+    tokenizer: Tokenizer
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for doc in docs:
+            doc.tokens = self.tokenizer.tokenize(doc.text)
+        return docs
+
+
+@dataclass(slots=True)
+class SimhashStage:
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for doc in docs:
+            doc.simhash = simhash(doc.tokens)
+        return docs
+
+
+@dataclass(slots=True)
+class Pipeline:
+    stages: list[Stage] = field(default_factory=list)
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        for stage in self.stages:
+            docs = stage(docs)
+        return docs
+
+    @property
+    def tokenizer(self) -> Tokenizer | None:
+        return next((s.tokenizer for s in self.stages if isinstance(s, TokenizeStage)), None)
+
+    @classmethod
+    def from_settings(cls, settings: VocSettings, tokenizer: Tokenizer | None = None) -> Pipeline:
+        masker = PiiMasker(settings.pii_types, style=settings.pii_style) if settings.pii_enabled else None
+        stages: list[Stage] = [
+            NormalizeStage(Normalizer(to_simplified=settings.to_simplified)),
+            PiiStage(masker),
+            IdentityStage(),
+            TokenizeStage(tokenizer or Tokenizer.from_settings(settings)),
+            SimhashStage(),
+        ]
+        stages.extend(optional_analysis_stages(settings))
+        return cls(stages)
+
+
+def optional_analysis_stages(settings: VocSettings) -> list[Stage]:
+    """Analysis stages whose packages have landed (sentiment today; topics later)."""
+    stages: list[Stage] = []
+    if importlib.util.find_spec("voc.sentiment") is not None:
+        from voc.sentiment import load_analyzer
+
+        stages.append(SentimentStage(load_analyzer(settings)))
+    return stages
+
+
+@dataclass(slots=True)
+class SentimentStage:
+    analyzer: Any
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        results = self.analyzer.analyze([doc.text for doc in docs])
+        for doc, result in zip(docs, results, strict=True):
+            doc.sentiment_label = result.label
+            doc.sentiment_score = round(float(result.score), 4)
+            doc.analysis["sentiment"] = result.to_dict()
+        return docs
+
+
+def pii_dicts(spans: Sequence[PiiSpan]) -> list[dict[str, Any]]:
+    return [{"type": s.type, "start": s.start, "end": s.end, "masked_start": s.masked_start,
+             "masked_end": s.masked_end} for s in spans]

@@ -1,0 +1,149 @@
+"""The service facade the CLI and the API share: store, index and pipeline wired from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from indexing import Filters, IndexRecord, SearchBackend, SearchQuery, SearchResult, open_backend
+from voc.documents import Document
+from voc.ingest.records import ColumnOptions
+from voc.ingest.runner import Ingester, IngestReport
+from voc.pipeline import Pipeline, pii_dicts
+from voc.settings import VocSettings
+from voc.store import DocumentStore
+from voc.text.tokenize import Tokenizer
+
+
+@dataclass(slots=True)
+class IndexSyncReport:
+    indexed: int
+    errors: dict[str, str]
+    pending: int
+
+
+class Voc:
+    """Everything a command needs, created lazily so `voc --help` stays instant."""
+
+    def __init__(self, settings: VocSettings | None = None) -> None:
+        self.settings = settings or VocSettings()
+
+    @cached_property
+    def store(self) -> DocumentStore:
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        return DocumentStore(self.settings.resolved_database_url, self.settings.near_duplicate_distance)
+
+    @cached_property
+    def index(self) -> SearchBackend:
+        return open_backend(self.settings)
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        return Tokenizer.from_settings(self.settings)
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        return Pipeline.from_settings(self.settings, tokenizer=self.tokenizer)
+
+    def close(self) -> None:
+        for name in ("store", "index"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
+
+    # --- ingest and index ---------------------------------------------------------------------
+    def ingest(self, path: Path, source: str, *, fmt: str | None = None,
+               options: ColumnOptions | None = None,
+               progress: Callable[[int], None] | None = None) -> IngestReport:
+        # The in-process pipeline is only built when the file is small enough not to use workers.
+        ingester = Ingester(self.settings, self.store, pipeline=None)
+        report = ingester.ingest(path, source, fmt=fmt, options=options, progress=progress)
+        self.sync_index()
+        return report
+
+    def sync_index(self, progress: Callable[[int], None] | None = None) -> IndexSyncReport:
+        """Index every stored document not yet indexed. Safe to interrupt and run again."""
+        indexed = 0
+        errors: dict[str, str] = {}
+        for batch in self.store.iter_documents(only_unindexed=True, batch_size=2000):
+            records = [IndexRecord.from_document(doc, self.tokenizer.index_terms(doc.tokens)) for doc in batch]
+            report = self.index.index(records)
+            errors.update(report.errors)
+            done = [doc.id for doc in batch if doc.id not in report.errors]
+            self.store.mark_indexed(done)
+            indexed += len(done)
+            if progress:
+                progress(len(batch))
+        return IndexSyncReport(indexed=indexed, errors=errors, pending=self.store.unindexed_count())
+
+    def rebuild_index(self, progress: Callable[[int], None] | None = None) -> IndexSyncReport:
+        self.index.clear()
+        self.store.reset_indexed()
+        return self.sync_index(progress)
+
+    # --- analysis -----------------------------------------------------------------------------
+    def analyze(self, text: str, source: str = "review") -> dict[str, Any]:
+        """Run every pipeline stage on one text without storing it."""
+        doc = Document(id="", source=source, text=text, text_original=text)
+        if source == "hotline":
+            from voc.ingest.hotline import TranscriptError, customer_text, parse_transcript
+
+            try:
+                doc.turns = parse_transcript(text)
+                doc.text = customer_text(doc.turns) or text
+            except TranscriptError:
+                pass
+        (doc,) = self.pipeline([doc])
+        result: dict[str, Any] = {
+            "text": doc.text,
+            "tokens": doc.tokens,
+            "pii": pii_dicts(doc.pii),
+            "simhash": f"{doc.simhash:016x}",
+        }
+        if doc.turns:
+            result["turns"] = [{"role": t.role, "text": t.text} for t in doc.turns]
+        if "sentiment" in doc.analysis:
+            result["sentiment"] = doc.analysis["sentiment"]
+        return result
+
+    # --- search and tags ----------------------------------------------------------------------
+    def query_terms(self, text: str | None) -> list[str]:
+        if not text or not text.strip():
+            return []
+        normalised = self.pipeline.stages[0]([Document("", "review", text, text)])[0].text
+        return self.tokenizer.tokenize(normalised) or [normalised.strip().lower()]
+
+    def build_query(self, text: str | None = None, *, filters: Filters | None = None,
+                    **options: Any) -> SearchQuery:
+        return SearchQuery(terms=self.query_terms(text), filters=filters or Filters(), **options)
+
+    def search(self, text: str | None = None, *, filters: Filters | None = None, **options: Any) -> SearchResult:
+        return self.index.search(self.build_query(text, filters=filters, **options))
+
+    def tag(self, tag: str, *, ids: Sequence[str] = (), query: SearchQuery | None = None,
+            remove: bool = False) -> int:
+        """Tag (or untag) documents by id or by query; the store is updated first, then the index."""
+        tag = tag.strip()
+        if not tag:
+            raise ValueError("a tag cannot be empty")
+        targets = list(ids) if ids else self.index.ids_for(query) if query else []
+        changed = self.store.remove_tag(tag, targets) if remove else self.store.add_tag(tag, targets)
+        self.index.set_tags(tag, changed, present=not remove)
+        return len(changed)
+
+    def tag_counts(self) -> dict[str, int]:
+        return self.store.tag_counts()
+
+
+def parse_day(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    from voc.ingest.records import RowRejected, parse_time
+
+    try:
+        return parse_time(value)
+    except RowRejected as exc:
+        raise ValueError(f"cannot read the date {value!r}; use YYYY-MM-DD") from exc

@@ -1,0 +1,311 @@
+"""The document store: the source of truth (SQLite by default, PostgreSQL by URL).
+
+The search index is derived from it and can always be rebuilt from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+from voc.documents import Document, PiiSpan, Turn
+from voc.text.simhash import bands, from_signed64, hamming, to_signed64
+
+metadata = MetaData()
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(16), nullable=False, index=True),
+    Column("external_id", String(256)),
+    Column("text", Text, nullable=False),
+    Column("text_original", Text, nullable=False),
+    Column("created_at", DateTime, index=True),
+    Column("ingested_at", DateTime, nullable=False),
+    Column("channel", String(128)),
+    Column("industry", String(64)),
+    Column("product", String(256)),
+    Column("store", String(256)),
+    Column("meta", JSON, nullable=False),
+    Column("turns", JSON, nullable=False),
+    Column("tokens", Text, nullable=False),
+    Column("pii", JSON, nullable=False),
+    Column("simhash", BigInteger, nullable=False),
+    Column("band0", Integer, index=True),
+    Column("band1", Integer, index=True),
+    Column("band2", Integer, index=True),
+    Column("band3", Integer, index=True),
+    Column("near_duplicate_of", String(32)),
+    Column("sentiment_label", String(16)),
+    Column("sentiment_score", Float),
+    Column("analysis", JSON, nullable=False),
+    Column("topic_id", Integer),
+    Column("topic_label", String(256)),
+    Column("ingest_run", Integer, index=True),
+    Column("indexed", Boolean, nullable=False, default=False, index=True),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("document_id", String(32), primary_key=True),
+    Column("tag", String(128), primary_key=True, index=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("path", Text, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("accepted", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("rejects_file", Text),
+    Column("status", String(16), nullable=False),
+)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    metadata.create_all(engine)
+    return engine
+
+
+@dataclass(slots=True)
+class NearDuplicateIndex:
+    """Pigeonhole lookup of SimHashes within Hamming distance <= 3 (four 16-bit bands)."""
+
+    distance: int
+
+    def find(self, conn: Connection, simhash: int, exclude_id: str) -> str | None:
+        doc_bands = bands(simhash)
+        clauses = [getattr(documents.c, f"band{i}") == value for i, value in enumerate(doc_bands)]
+        rows = conn.execute(
+            select(documents.c.id, documents.c.simhash, documents.c.near_duplicate_of)
+            .where(or_(*clauses), documents.c.id != exclude_id)
+            .order_by(documents.c.ingested_at, documents.c.id)
+        )
+        for row in rows:
+            if hamming(from_signed64(row.simhash), simhash) <= self.distance:
+                return row.near_duplicate_of or row.id
+        return None
+
+
+def document_row(doc: Document, run_id: int | None, now: datetime) -> dict[str, Any]:
+    doc_bands = bands(doc.simhash)
+    return {
+        "id": doc.id,
+        "source": doc.source,
+        "external_id": doc.external_id,
+        "text": doc.text,
+        "text_original": doc.text_original,
+        "created_at": doc.created_at,
+        "ingested_at": now,
+        "channel": doc.channel,
+        "industry": doc.industry,
+        "product": doc.product,
+        "store": doc.store,
+        "meta": doc.meta,
+        "turns": [{"role": t.role, "text": t.text} for t in doc.turns],
+        "tokens": " ".join(doc.tokens),
+        "pii": [[s.type, s.start, s.end, s.masked_start, s.masked_end] for s in doc.pii],
+        "simhash": to_signed64(doc.simhash),
+        **{f"band{i}": value for i, value in enumerate(doc_bands)},
+        "near_duplicate_of": doc.near_duplicate_of,
+        "sentiment_label": doc.sentiment_label,
+        "sentiment_score": doc.sentiment_score,
+        "analysis": doc.analysis,
+        "topic_id": doc.topic_id,
+        "topic_label": doc.topic_label,
+        "ingest_run": run_id,
+        "indexed": False,
+    }
+
+
+def row_document(row: Any, doc_tags: Sequence[str] = ()) -> Document:
+    return Document(
+        id=row.id,
+        source=row.source,
+        text=row.text,
+        text_original=row.text_original,
+        external_id=row.external_id,
+        created_at=row.created_at,
+        channel=row.channel,
+        industry=row.industry,
+        product=row.product,
+        store=row.store,
+        meta=row.meta or {},
+        turns=[Turn(**turn) for turn in row.turns or []],
+        tokens=row.tokens.split() if row.tokens else [],
+        pii=[PiiSpan(*span) for span in row.pii or []],
+        simhash=from_signed64(row.simhash),
+        near_duplicate_of=row.near_duplicate_of,
+        sentiment_label=row.sentiment_label,
+        sentiment_score=row.sentiment_score,
+        analysis=row.analysis or {},
+        topic_id=row.topic_id,
+        topic_label=row.topic_label,
+        tags=list(doc_tags),
+    )
+
+
+class DocumentStore:
+    def __init__(self, url: str, near_duplicate_distance: int = 3) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.near_duplicates = NearDuplicateIndex(near_duplicate_distance)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def existing_ids(self, conn: Connection, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 900):  # stay under SQLite's bound-parameter limit
+            chunk = wanted[start : start + 900]
+            found.update(conn.scalars(select(documents.c.id).where(documents.c.id.in_(chunk))))
+        return found
+
+    def count(self, source: str | None = None) -> int:
+        query = select(func.count()).select_from(documents)
+        if source:
+            query = query.where(documents.c.source == source)
+        with self.engine.connect() as conn:
+            return int(conn.scalar(query) or 0)
+
+    def get(self, doc_id: str) -> Document | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(documents).where(documents.c.id == doc_id)).first()
+            if row is None:
+                return None
+            doc_tags = conn.scalars(select(tags.c.tag).where(tags.c.document_id == doc_id).order_by(tags.c.tag))
+            return row_document(row, list(doc_tags))
+
+    def tags_for(self, conn: Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
+        for start in range(0, len(ids), 900):
+            rows = conn.execute(
+                select(tags.c.document_id, tags.c.tag)
+                .where(tags.c.document_id.in_(ids[start : start + 900]))
+                .order_by(tags.c.tag)
+            )
+            for doc_id, tag in rows:
+                result.setdefault(doc_id, []).append(tag)
+        return result
+
+    def iter_documents(
+        self, *, only_unindexed: bool = False, source: str | None = None,
+        since: datetime | None = None, batch_size: int = 1000,
+    ) -> Iterator[list[Document]]:
+        """Batches in id order, read by keyset so memory stays flat on large stores."""
+        last_id = ""
+        while True:
+            query = select(documents).where(documents.c.id > last_id).order_by(documents.c.id).limit(batch_size)
+            if only_unindexed:
+                query = query.where(documents.c.indexed.is_(False))
+            if source:
+                query = query.where(documents.c.source == source)
+            if since:
+                query = query.where(documents.c.created_at >= since)
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+                if not rows:
+                    return
+                doc_tags = self.tags_for(conn, [row.id for row in rows])
+            yield [row_document(row, doc_tags.get(row.id, [])) for row in rows]
+            last_id = rows[-1].id
+
+    def mark_indexed(self, ids: Sequence[str], indexed: bool = True) -> None:
+        with self.engine.begin() as conn:
+            for start in range(0, len(ids), 900):
+                conn.execute(
+                    update(documents).where(documents.c.id.in_(ids[start : start + 900])).values(indexed=indexed)
+                )
+
+    def reset_indexed(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(documents).values(indexed=False))
+
+    def unindexed_count(self) -> int:
+        with self.engine.connect() as conn:
+            query = select(func.count()).select_from(documents).where(documents.c.indexed.is_(False))
+            return int(conn.scalar(query) or 0)
+
+    def add_tag(self, tag: str, ids: Sequence[str]) -> list[str]:
+        """Tag documents; returns the ids that exist in the store (unknown ids are ignored)."""
+        now = datetime.now()
+        with self.engine.begin() as conn:
+            known = sorted(self.existing_ids(conn, ids))
+            already = set(
+                conn.scalars(select(tags.c.document_id).where(tags.c.tag == tag, tags.c.document_id.in_(known)))
+            ) if known else set()
+            fresh = [{"document_id": doc_id, "tag": tag, "created_at": now} for doc_id in known
+                     if doc_id not in already]
+            if fresh:
+                conn.execute(insert(tags), fresh)
+        return known
+
+    def remove_tag(self, tag: str, ids: Sequence[str]) -> list[str]:
+        with self.engine.begin() as conn:
+            present = list(conn.scalars(
+                select(tags.c.document_id).where(tags.c.tag == tag, tags.c.document_id.in_(list(ids)))
+            ))
+            if present:
+                conn.execute(delete(tags).where(tags.c.tag == tag, tags.c.document_id.in_(present)))
+        return present
+
+    def tag_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tags.c.tag, func.count()).group_by(tags.c.tag).order_by(func.count().desc(), tags.c.tag)
+            )
+            return {tag: int(count) for tag, count in rows}
+
+    def source_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(documents.c.source, func.count()).group_by(documents.c.source))
+            return {source: int(count) for source, count in rows}
