@@ -58,7 +58,7 @@ class Document:
     turns: list[Turn] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     pii: list[PiiSpan] = field(default_factory=list)
-    simhash: int = 0
+    minhash: bytes | None = None  # MinHash signature of the text, for near-duplicate detection
     near_duplicate_of: str | None = None
     sentiment_label: str | None = None
     sentiment_score: float | None = None

@@ -7,16 +7,16 @@ without touching the rest, in the spirit of BERTopic's pluggable steps.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from voc.documents import Document, PiiSpan, Turn, document_id
 from voc.settings import VocSettings
+from voc.text import minhash
+from voc.text.minhash import signature
 from voc.text.normalize import Normalizer
 from voc.text.pii import PiiMasker
-from voc.text.simhash import simhash
 from voc.text.tokenize import Tokenizer
 
 
@@ -103,10 +103,15 @@ class TokenizeStage:
 
 
 @dataclass(slots=True)
-class SimhashStage:
+class FingerprintStage:
+    """MinHash signature of long-enough texts, for near-duplicate (copy-paste) detection."""
+
+    min_chars: int
+
     def __call__(self, docs: list[Document]) -> list[Document]:
         for doc in docs:
-            doc.simhash = simhash(doc.tokens)
+            sig = signature(doc.text) if len(doc.text) >= self.min_chars else None
+            doc.minhash = minhash.to_bytes(sig) if sig is not None else None
         return docs
 
 
@@ -131,16 +136,16 @@ class Pipeline:
             PiiStage(masker),
             IdentityStage(),
             TokenizeStage(tokenizer or Tokenizer.from_settings(settings)),
-            SimhashStage(),
+            FingerprintStage(settings.near_duplicate_min_chars),
         ]
         stages.extend(optional_analysis_stages(settings))
         return cls(stages)
 
 
 def optional_analysis_stages(settings: VocSettings) -> list[Stage]:
-    """Analysis stages whose packages have landed (sentiment today; topics later)."""
+    """The analysis stages the settings ask for (``VOC_ANALYSIS_STAGES``)."""
     stages: list[Stage] = []
-    if importlib.util.find_spec("voc.sentiment") is not None:
+    if "sentiment" in settings.analysis_stages:
         from voc.sentiment import load_analyzer
 
         stages.append(SentimentStage(load_analyzer(settings)))

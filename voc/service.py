@@ -35,7 +35,7 @@ class Voc:
     @cached_property
     def store(self) -> DocumentStore:
         self.settings.home.mkdir(parents=True, exist_ok=True)
-        return DocumentStore(self.settings.resolved_database_url, self.settings.near_duplicate_distance)
+        return DocumentStore(self.settings.resolved_database_url, self.settings.near_duplicate_jaccard)
 
     @cached_property
     def index(self) -> SearchBackend:
@@ -58,8 +58,7 @@ class Voc:
     def ingest(self, path: Path, source: str, *, fmt: str | None = None,
                options: ColumnOptions | None = None,
                progress: Callable[[int], None] | None = None) -> IngestReport:
-        # The in-process pipeline is only built when the file is small enough not to use workers.
-        ingester = Ingester(self.settings, self.store, pipeline=None)
+        ingester = Ingester(self.settings, self.store, pipeline=self.pipeline)
         report = ingester.ingest(path, source, fmt=fmt, options=options, progress=progress)
         self.sync_index()
         return report
@@ -101,7 +100,6 @@ class Voc:
             "text": doc.text,
             "tokens": doc.tokens,
             "pii": pii_dicts(doc.pii),
-            "simhash": f"{doc.simhash:016x}",
         }
         if doc.turns:
             result["turns"] = [{"role": t.role, "text": t.text} for t in doc.turns]

@@ -57,11 +57,18 @@ class VocSettings(BaseSettings):
     pii_style: Literal["tag", "partial"] = "tag"
 
     max_text_chars: int = 20_000
-    near_duplicate_distance: int = Field(3, ge=0, le=8, description="SimHash Hamming distance.")
-    near_duplicate_min_tokens: int = 6
+    near_duplicate_jaccard: float = Field(
+        0.7, ge=0.3, le=1.0, description="Estimated Jaccard similarity (character 3-grams) of a near-duplicate."
+    )
+    near_duplicate_min_chars: int = Field(
+        20, ge=1, description="Shorter texts are never flagged: short answers repeat without being copy-paste."
+    )
     workers: int = Field(0, ge=0, description="Worker processes for ingest; 0 means one per core.")
     batch_size: int = Field(500, ge=1)
 
+    analysis_stages: list[Literal["sentiment"]] = Field(
+        default_factory=list, description="Optional analysis stages run after tokenising."
+    )
     sentiment_model: str | None = Field(
         None, description="Directory of a sentiment model (default: the shipped one)."
     )

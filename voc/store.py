@@ -20,6 +20,7 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -29,14 +30,13 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    or_,
     select,
     update,
 )
 from sqlalchemy.engine import Connection
 
 from voc.documents import Document, PiiSpan, Turn
-from voc.text.simhash import bands, from_signed64, hamming, to_signed64
+from voc.text import minhash
 
 metadata = MetaData()
 
@@ -58,11 +58,6 @@ documents = Table(
     Column("turns", JSON, nullable=False),
     Column("tokens", Text, nullable=False),
     Column("pii", JSON, nullable=False),
-    Column("simhash", BigInteger, nullable=False),
-    Column("band0", Integer, index=True),
-    Column("band1", Integer, index=True),
-    Column("band2", Integer, index=True),
-    Column("band3", Integer, index=True),
     Column("near_duplicate_of", String(32)),
     Column("sentiment_label", String(16)),
     Column("sentiment_score", Float),
@@ -71,6 +66,22 @@ documents = Table(
     Column("topic_label", String(256)),
     Column("ingest_run", Integer, index=True),
     Column("indexed", Boolean, nullable=False, default=False, index=True),
+)
+
+# MinHash LSH buckets of each representative (not itself near-duplicate) document: texts that are
+# near-duplicates share a band key with high probability, so candidates come from equality lookups.
+# Near-duplicates are not registered, which keeps the buckets of copy-paste spam small.
+minhash_bands = Table(
+    "minhash_bands",
+    metadata,
+    Column("band_key", BigInteger, primary_key=True),
+    Column("document_id", String(32), primary_key=True),
+)
+minhash_signatures = Table(
+    "minhash_signatures",
+    metadata,
+    Column("document_id", String(32), primary_key=True),
+    Column("signature", LargeBinary, nullable=False),
 )
 
 tags = Table(
@@ -117,26 +128,60 @@ def make_engine(url: str) -> Engine:
 
 @dataclass(slots=True)
 class NearDuplicateIndex:
-    """Pigeonhole lookup of SimHashes within Hamming distance <= 3 (four 16-bit bands)."""
+    """Finds, for a batch of MinHash signatures, the earliest registered document similar enough."""
 
-    distance: int
+    threshold: float
 
-    def find(self, conn: Connection, simhash: int, exclude_id: str) -> str | None:
-        doc_bands = bands(simhash)
-        clauses = [getattr(documents.c, f"band{i}") == value for i, value in enumerate(doc_bands)]
-        rows = conn.execute(
-            select(documents.c.id, documents.c.simhash, documents.c.near_duplicate_of)
-            .where(or_(*clauses), documents.c.id != exclude_id)
-            .order_by(documents.c.ingested_at, documents.c.id)
-        )
-        for row in rows:
-            if hamming(from_signed64(row.simhash), simhash) <= self.distance:
-                return row.near_duplicate_of or row.id
-        return None
+    def assign(self, conn: Connection, docs: Sequence[Document]) -> int:
+        """Set ``near_duplicate_of`` on the batch's documents; register the others. Returns how many flagged."""
+        signed = [(doc, minhash.from_bytes(doc.minhash)) for doc in docs if doc.minhash]
+        doc_keys = {doc.id: minhash.band_keys(sig) for doc, sig in signed}
+        buckets = self._buckets(conn, sorted({key for keys in doc_keys.values() for key in keys}))
+        signatures = self._signatures(conn, sorted({i for ids in buckets.values() for i in ids}))
+        new_bands: list[dict[str, Any]] = []
+        new_signatures: list[dict[str, Any]] = []
+        flagged = 0
+        for doc, sig in signed:
+            candidates = dict.fromkeys(i for key in doc_keys[doc.id] for i in buckets.get(key, ()))
+            doc.near_duplicate_of = next(
+                (other for other in candidates if minhash.jaccard(sig, signatures[other]) >= self.threshold), None)
+            if doc.near_duplicate_of:
+                flagged += 1
+                continue
+            signatures[doc.id] = sig
+            new_signatures.append({"document_id": doc.id, "signature": doc.minhash})
+            for key in doc_keys[doc.id]:
+                buckets.setdefault(key, []).append(doc.id)
+                new_bands.append({"band_key": key, "document_id": doc.id})
+        if new_signatures:
+            conn.execute(insert(minhash_signatures), new_signatures)
+            conn.execute(insert(minhash_bands), new_bands)
+        return flagged
+
+    @staticmethod
+    def _buckets(conn: Connection, keys: list[int]) -> dict[int, list[str]]:
+        buckets: dict[int, list[str]] = {}
+        for start in range(0, len(keys), 900):
+            rows = conn.execute(
+                select(minhash_bands.c.band_key, minhash_bands.c.document_id)
+                .where(minhash_bands.c.band_key.in_(keys[start : start + 900]))
+                .order_by(minhash_bands.c.document_id)
+            )
+            for key, doc_id in rows:
+                buckets.setdefault(key, []).append(doc_id)
+        return buckets
+
+    @staticmethod
+    def _signatures(conn: Connection, ids: list[str]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for start in range(0, len(ids), 900):
+            rows = conn.execute(select(minhash_signatures).where(
+                minhash_signatures.c.document_id.in_(ids[start : start + 900])))
+            found.update((doc_id, minhash.from_bytes(data)) for doc_id, data in rows)
+        return found
 
 
 def document_row(doc: Document, run_id: int | None, now: datetime) -> dict[str, Any]:
-    doc_bands = bands(doc.simhash)
     return {
         "id": doc.id,
         "source": doc.source,
@@ -153,8 +198,6 @@ def document_row(doc: Document, run_id: int | None, now: datetime) -> dict[str, 
         "turns": [{"role": t.role, "text": t.text} for t in doc.turns],
         "tokens": " ".join(doc.tokens),
         "pii": [[s.type, s.start, s.end, s.masked_start, s.masked_end] for s in doc.pii],
-        "simhash": to_signed64(doc.simhash),
-        **{f"band{i}": value for i, value in enumerate(doc_bands)},
         "near_duplicate_of": doc.near_duplicate_of,
         "sentiment_label": doc.sentiment_label,
         "sentiment_score": doc.sentiment_score,
@@ -182,7 +225,6 @@ def row_document(row: Any, doc_tags: Sequence[str] = ()) -> Document:
         turns=[Turn(**turn) for turn in row.turns or []],
         tokens=row.tokens.split() if row.tokens else [],
         pii=[PiiSpan(*span) for span in row.pii or []],
-        simhash=from_signed64(row.simhash),
         near_duplicate_of=row.near_duplicate_of,
         sentiment_label=row.sentiment_label,
         sentiment_score=row.sentiment_score,
@@ -194,10 +236,10 @@ def row_document(row: Any, doc_tags: Sequence[str] = ()) -> Document:
 
 
 class DocumentStore:
-    def __init__(self, url: str, near_duplicate_distance: int = 3) -> None:
+    def __init__(self, url: str, near_duplicate_threshold: float = 0.7) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.near_duplicates = NearDuplicateIndex(near_duplicate_distance)
+        self.near_duplicates = NearDuplicateIndex(near_duplicate_threshold)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -39,9 +39,9 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def open_service() -> Voc:
+def open_service(**overrides: Any) -> Voc:
     try:
-        return Voc(VocSettings())
+        return Voc(VocSettings(**{k: v for k, v in overrides.items() if v is not None}))
     except ValidationError as exc:
         problems = "; ".join(f"VOC_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         raise fail(f"invalid settings: {problems}") from None

@@ -92,15 +92,13 @@ def analyze(
 @app.command()
 def demo(
     home: Annotated[Path | None, typer.Option("--home", help="Data directory (default VOC_HOME).")] = None,
-    fresh: Annotated[bool, typer.Option("--fresh/--keep", help="Start from an empty data directory.")] = True,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Delete the store and index in the data directory first.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest the bundled sample corpus, run every stage and print a short report."""
-    from voc.demo.run import print_report, run_demo
+    from voc.demo_run import print_report, run_demo
 
-    service = open_service()
-    if home is not None:
-        service.settings.home = home
+    service = open_service(home=home)
     report = run_demo(service, fresh=fresh, show_progress=not as_json)
     if as_json:
         emit_json(report)

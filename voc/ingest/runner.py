@@ -25,7 +25,6 @@ from voc.ingest.records import ColumnOptions, RowRejected, build_document, canon
 from voc.pipeline import Pipeline
 from voc.settings import VocSettings
 from voc.store import DocumentStore, document_row, documents, ingest_runs
-from voc.text.simhash import hamming
 
 # Below this many bytes, starting worker processes (each loads jieba) costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
@@ -149,6 +148,7 @@ def check_columns(path: Path, fmt: str | None, source: str, options: ColumnOptio
 
 class Ingester:
     def __init__(self, settings: VocSettings, store: DocumentStore, pipeline: Pipeline | None = None) -> None:
+        """``pipeline`` is used for files processed in this process; workers build their own."""
         self.settings = settings
         self.store = store
         self._pipeline = pipeline
@@ -174,12 +174,8 @@ class Ingester:
                 )).inserted_primary_key[0]
                 for result in self._results(chunks, source, options, workers):
                     fresh = self._fresh(conn, result.documents, seen, report)
-                    rows = []
-                    chunk_hashes: list[tuple[int, str]] = []
-                    for doc in fresh:
-                        doc.near_duplicate_of = self._near_duplicate(conn, doc, chunk_hashes)
-                        report.near_duplicates += doc.near_duplicate_of is not None
-                        rows.append(document_row(doc, run_id, started))
+                    report.near_duplicates += self.store.near_duplicates.assign(conn, fresh)
+                    rows = [document_row(doc, run_id, started) for doc in fresh]
                     if rows:
                         conn.execute(insert(documents), rows)
                     report.accepted += len(rows)
@@ -231,18 +227,6 @@ class Ingester:
             seen.add(doc.id)
             fresh.append(doc)
         return fresh
-
-    def _near_duplicate(self, conn: Any, doc: Document, chunk_hashes: list[tuple[int, str]]) -> str | None:
-        """The earliest stored or same-chunk document within the SimHash distance, if any."""
-        if len(doc.tokens) < self.settings.near_duplicate_min_tokens:
-            return None  # short answers (“很好”, “还行”) collide without being copy-paste
-        found = self.store.near_duplicates.find(conn, doc.simhash, doc.id)
-        if found is None:
-            limit = self.settings.near_duplicate_distance
-            found = next((doc_id for other, doc_id in chunk_hashes if hamming(other, doc.simhash) <= limit),
-                         None)
-        chunk_hashes.append((doc.simhash, found or doc.id))
-        return found
 
     def _rejects_path(self, path: Path, started: datetime) -> Path:
         stamp = started.strftime("%Y%m%dT%H%M%S%f")

@@ -1,0 +1,129 @@
+"""`voc demo`: ingest the bundled sample corpus, run every stage, and report what it found."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from indexing import Filters
+from voc.cli.common import progress_bar
+from voc.demo import DEMO_FILES, demo_data_dir
+from voc.ingest.records import ColumnOptions
+from voc.service import Voc
+
+DEMO_SEARCHES: tuple[tuple[str, str | None], ...] = (("快递柜 收费", None), ("宽带 断网", "hotline"), ("物业费", None))
+DEMO_TAG = ("快递柜投诉", "快递柜")
+
+
+def run_demo(service: Voc, *, fresh: bool = False, show_progress: bool = True) -> dict[str, Any]:
+    settings = service.settings
+    if fresh:
+        for name in ("voc.sqlite", "voc.sqlite-wal", "voc.sqlite-shm", "index.sqlite", "index.sqlite-wal",
+                     "index.sqlite-shm"):
+            (settings.home / name).unlink(missing_ok=True)
+        shutil.rmtree(settings.home / "rejects", ignore_errors=True)
+    data_dir = demo_data_dir()
+    files: list[dict[str, Any]] = []
+    total_rows = sum(f.rows for f in DEMO_FILES)
+    with progress_bar("demo ingest", total_rows, enabled=show_progress) as advance:
+        for demo_file in DEMO_FILES:
+            options = ColumnOptions(text_col=demo_file.text_col, id_col=demo_file.id_col,
+                                    time_col=demo_file.time_col)
+            report = service.ingest(data_dir / demo_file.name, demo_file.source, fmt=demo_file.format,
+                                    options=options, progress=advance)
+            files.append({"file": demo_file.name, "source": demo_file.source, "encoding": demo_file.encoding,
+                          **report.summary(), "near_duplicates": report.near_duplicates})
+    service.tag(DEMO_TAG[0], query=service.build_query(DEMO_TAG[1], filters=Filters(sentiment=["negative"]))
+                if _has_sentiment(service) else service.build_query(DEMO_TAG[1]))
+    return {
+        "home": str(settings.home),
+        "files": files,
+        "documents": service.store.count(),
+        "by_source": service.store.source_counts(),
+        "overview": _overview(service),
+        "searches": [_search_example(service, query, source) for query, source in DEMO_SEARCHES],
+        "tags": service.tag_counts(),
+        "new_words": _new_words(service),
+    }
+
+
+def _has_sentiment(service: Voc) -> bool:
+    return bool(service.index.search(service.build_query(None, facets=("sentiment",), limit=1)).facets["sentiment"])
+
+
+def _overview(service: Voc) -> dict[str, Any]:
+    everything = service.index.search(service.build_query(None, limit=1, facet_size=50))
+    pii_docs = 0
+    negative_terms: Counter[str] = Counter()
+    for batch in service.store.iter_documents():
+        for doc in batch:
+            pii_docs += bool(doc.pii)
+            if doc.sentiment_label == "negative" and not doc.near_duplicate_of:
+                negative_terms.update(set(doc.tokens))
+    near = service.index.count(service.build_query(None, filters=Filters())) - service.index.count(
+        service.build_query(None, filters=Filters(exclude_near_duplicates=True)))
+    return {
+        "industries": everything.facets.get("industry", {}),
+        "sentiment": everything.facets.get("sentiment", {}),
+        "documents_with_pii_masked": pii_docs,
+        "near_duplicates": near,
+        "top_negative_terms": [t for t, _ in negative_terms.most_common(40) if len(t) >= 2][:15],
+    }
+
+
+def _search_example(service: Voc, query: str, source: str | None) -> dict[str, Any]:
+    result = service.search(query, filters=Filters(source=[source] if source else []), sort="newest", limit=3,
+                            facets=("industry",))
+    return {"query": query, "source": source, "total": result.total,
+            "weekly": service.index.date_histogram(service.build_query(query), "week")[-6:],
+            "hits": [{"id": h.id, "highlight": _one_line(h.highlight or h.text)} for h in result.hits]}
+
+
+def _one_line(text: str, width: int = 90) -> str:
+    flat = " / ".join(part.strip() for part in text.splitlines() if part.strip())
+    return flat if len(flat) <= width else flat[:width] + "…"
+
+
+def _new_words(service: Voc) -> list[str]:
+    from voc.text.words import discover_words
+
+    texts = (doc.text for batch in service.store.iter_documents() for doc in batch)
+    return [c.word for c in discover_words(texts, service.tokenizer, min_count=5, top=10)]
+
+
+def print_report(report: dict[str, Any], console: Console) -> None:
+    table = Table(title="voc demo: sample corpus ingested", show_lines=False)
+    table.add_column("file", no_wrap=True)
+    for column in ("source", "encoding", "new", "dup", "rejected", "near-dup"):
+        table.add_column(column, no_wrap=True)
+    for f in report["files"]:
+        table.add_row(f["file"], f["source"], f["encoding"], str(f["accepted"]), str(f["duplicates"]),
+                      str(f["rejected"]), str(f["near_duplicates"]))
+    console.print(table)
+    overview = report["overview"]
+    console.print(f"[bold]{report['documents']}[/] documents in {report['home']}: "
+                  + ", ".join(f"{k} {v}" for k, v in report["by_source"].items()), highlight=False)
+    console.print("industries: " + ", ".join(f"{k} {v}" for k, v in overview["industries"].items()),
+                  highlight=False)
+    if overview["sentiment"]:
+        console.print("sentiment: " + ", ".join(f"{k} {v}" for k, v in overview["sentiment"].items()),
+                      highlight=False)
+        console.print("most frequent terms in negative feedback: " + " ".join(overview["top_negative_terms"]),
+                      highlight=False)
+    console.print(f"PII masked in {overview['documents_with_pii_masked']} documents; "
+                  f"{overview['near_duplicates']} near-duplicate copies flagged (kept, not deleted)")
+    for example in report["searches"]:
+        where = f" in {example['source']}" if example["source"] else ""
+        console.print(f"\n[bold]search[/] “{example['query']}”{where}: {example['total']} hits; last weeks "
+                      + " ".join(f"{week[5:]}:{n}" for week, n in example["weekly"]), highlight=False)
+        for hit in example["hits"]:
+            text = hit["highlight"].replace("<em>", "[bold yellow]").replace("</em>", "[/]")
+            console.print(f"  [dim]{hit['id']}[/] {text}", highlight=False)
+    console.print("\ntags: " + ", ".join(f"{k} ({v})" for k, v in report["tags"].items()), highlight=False)
+    console.print("new-word candidates for the user dictionary: " + " ".join(report["new_words"]),
+                  highlight=False)
+    console.print("\nnext: voc search 快递柜 --sentiment negative · voc show ID · voc tag list · voc words discover")
