@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from voc.documents import Document, PiiSpan, Turn, document_id
 from voc.settings import VocSettings
 from voc.text import minhash
-from voc.text.minhash import signature
+from voc.text.minhash import signatures
 from voc.text.normalize import Normalizer
 from voc.text.pii import PiiMasker
 from voc.text.tokenize import Tokenizer
@@ -109,8 +109,8 @@ class FingerprintStage:
     min_chars: int
 
     def __call__(self, docs: list[Document]) -> list[Document]:
-        for doc in docs:
-            sig = signature(doc.text) if len(doc.text) >= self.min_chars else None
+        eligible = [doc for doc in docs if len(doc.text) >= self.min_chars]
+        for doc, sig in zip(eligible, signatures([doc.text for doc in eligible]), strict=True):
             doc.minhash = minhash.to_bytes(sig) if sig is not None else None
         return docs
 

@@ -67,15 +67,21 @@ class Voc:
         """Index every stored document not yet indexed. Safe to interrupt and run again."""
         indexed = 0
         errors: dict[str, str] = {}
-        for batch in self.store.iter_documents(only_unindexed=True, batch_size=2000):
-            records = [IndexRecord.from_document(doc, self.tokenizer.index_terms(doc.tokens)) for doc in batch]
+        index_terms = self.tokenizer.index_terms
+        for rows, doc_tags in self.store.iter_index_rows(only_unindexed=True):
+            records = [IndexRecord(
+                id=row.id, text=row.text, terms=index_terms(row.tokens.split()), source=row.source,
+                created_at=row.created_at, channel=row.channel, industry=row.industry, product=row.product,
+                store=row.store, sentiment=row.sentiment_label, sentiment_score=row.sentiment_score,
+                topic_id=row.topic_id, topic_label=row.topic_label, tags=doc_tags.get(row.id, []),
+                near_duplicate_of=row.near_duplicate_of) for row in rows]
             report = self.index.index(records)
             errors.update(report.errors)
-            done = [doc.id for doc in batch if doc.id not in report.errors]
+            done = [record.id for record in records if record.id not in report.errors]
             self.store.mark_indexed(done)
             indexed += len(done)
             if progress:
-                progress(len(batch))
+                progress(len(records))
         return IndexSyncReport(indexed=indexed, errors=errors, pending=self.store.unindexed_count())
 
     def rebuild_index(self, progress: Callable[[int], None] | None = None) -> IndexSyncReport:

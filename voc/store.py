@@ -108,6 +108,10 @@ ingest_runs = Table(
 )
 
 
+INDEX_COLUMNS = ("id", "text", "tokens", "source", "created_at", "channel", "industry", "product", "store",
+                 "sentiment_label", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -299,6 +303,23 @@ class DocumentStore:
                     return
                 doc_tags = self.tags_for(conn, [row.id for row in rows])
             yield [row_document(row, doc_tags.get(row.id, [])) for row in rows]
+            last_id = rows[-1].id
+
+    def iter_index_rows(self, *, only_unindexed: bool = True, batch_size: int = 2000
+                        ) -> Iterator[tuple[list[Any], dict[str, list[str]]]]:
+        """Just the columns an index needs (no JSON decoding), with each batch's tags, by keyset."""
+        columns = [documents.c[name] for name in INDEX_COLUMNS]
+        last_id = ""
+        while True:
+            query = select(*columns).where(documents.c.id > last_id).order_by(documents.c.id).limit(batch_size)
+            if only_unindexed:
+                query = query.where(documents.c.indexed.is_(False))
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+                if not rows:
+                    return
+                doc_tags = self.tags_for(conn, [row.id for row in rows])
+            yield rows, doc_tags
             last_id = rows[-1].id
 
     def mark_indexed(self, ids: Sequence[str], indexed: bool = True) -> None:

@@ -7,7 +7,7 @@ similarity directly, which is what "copy-paste with a few characters changed" me
 
 from __future__ import annotations
 
-import zlib
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,23 +26,43 @@ _BAND_MIX = np.array([0x9E3779B97F4A7C15 >> (7 * i) | 1 for i in range(ROWS)], d
 _BAND_SALT = np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0xD6E8FEB86659FD93)
 
 
-def shingles(text: str, size: int = SHINGLE) -> list[str]:
-    """Character n-grams over letters and digits only, so punctuation and spacing edits do not count."""
-    compact = "".join(ch for ch in text.lower() if ch.isalnum())
-    if len(compact) <= size:
-        return [compact] if compact else []
-    return [compact[i : i + size] for i in range(len(compact) - size + 1)]
+_NOT_CONTENT = re.compile(r"[\W_]+")
+# One multiplier per position inside an n-gram (SHINGLE positions).
+_GRAM_MIX = (np.uint64(0x100000001B3), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))[:SHINGLE]
 
 
 def signature(text: str) -> np.ndarray | None:
     """A NUM_PERM-long uint32 MinHash signature, or None for a text without letters or digits."""
-    grams = shingles(text)
-    if not grams:
-        return None
-    hashes = np.fromiter((zlib.crc32(g.encode("utf-8")) for g in set(grams)), dtype=np.uint64)
+    return signatures([text])[0]
+
+
+def signatures(texts: Sequence[str]) -> list[np.ndarray | None]:
+    """MinHash signatures over character n-grams of letters and digits (punctuation and spacing edits
+    do not count), for many texts in one vectorised pass: numpy's per-call overhead would dominate if
+    each short review were hashed alone. Repeated n-grams need no de-duplication: a minimum over a
+    multiset equals the minimum over its set."""
+    compact = [_NOT_CONTENT.sub("", text.lower()) for text in texts]
+    padded = [c + "\0" * (SHINGLE - len(c)) if 0 < len(c) < SHINGLE else c for c in compact]
+    lengths = np.array([len(c) for c in padded], dtype=np.int64)
+    result: list[np.ndarray | None] = [None] * len(texts)
+    if not lengths.any():
+        return result
+    points = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    owner = np.repeat(np.arange(len(padded)), lengths)
+    width = len(points) - SHINGLE + 1
     with np.errstate(over="ignore"):
-        mixed = (hashes[:, None] * _A[None, :] + _B[None, :]) >> _SHIFT
-    return mixed.min(axis=0).astype(np.uint32)
+        grams = sum((points[i : i + width] * _GRAM_MIX[i] for i in range(SHINGLE)), np.uint64(0))
+        grams ^= grams >> np.uint64(31)
+        inside = owner[:width] == owner[SHINGLE - 1 :]  # n-grams that do not straddle two texts
+        grams, gram_owner = grams[inside], owner[:width][inside]
+        # permutations x n-grams, so each text's n-grams are contiguous for reduceat (7x faster than axis 0)
+        mixed = (_A[:, None] * grams[None, :] + _B[:, None]) >> _SHIFT
+    present = np.flatnonzero(lengths)
+    starts = np.searchsorted(gram_owner, present)
+    minima = np.minimum.reduceat(mixed, starts, axis=1).astype(np.uint32).T
+    for row, index in enumerate(present):
+        result[index] = np.ascontiguousarray(minima[row])
+    return result
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
