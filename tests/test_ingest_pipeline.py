@@ -156,3 +156,10 @@ def test_tags_by_ids_and_by_query(service: Voc, tmp_path: Path) -> None:
     assert service.store.get(one).tags == ["跟进"]  # type: ignore[union-attr]
     with sqlite3.connect(service.settings.home / "voc.sqlite") as conn:
         assert conn.execute("select count(*) from tags").fetchone()[0] == sum(service.tag_counts().values())
+
+
+def test_near_duplicates_found_across_ingest_runs(service: Voc, tmp_path: Path) -> None:
+    spam = "大家别来了，物流信息四天没更新了，快递柜超过十二小时就收费，凭什么，跟他们说了一句道歉都没有"
+    service.ingest(write(tmp_path / "a.csv", f"id,text\na1,{spam}\n"), "review")
+    report = service.ingest(write(tmp_path / "b.csv", f"id,text\nb1,{spam.replace('四天', '五天')}\n"), "review")
+    assert report.near_duplicates == 1

@@ -35,7 +35,7 @@ class Voc:
     @cached_property
     def store(self) -> DocumentStore:
         self.settings.home.mkdir(parents=True, exist_ok=True)
-        return DocumentStore(self.settings.resolved_database_url, self.settings.near_duplicate_jaccard)
+        return DocumentStore(self.settings.resolved_database_url)
 
     @cached_property
     def index(self) -> SearchBackend:

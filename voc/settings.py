@@ -60,6 +60,9 @@ class VocSettings(BaseSettings):
     near_duplicate_jaccard: float = Field(
         0.7, ge=0.3, le=1.0, description="Estimated Jaccard similarity (character 3-grams) of a near-duplicate."
     )
+    near_duplicate_window_days: int = Field(
+        90, ge=0, description="New documents are compared with documents ingested this many days before."
+    )
     near_duplicate_min_chars: int = Field(
         20, ge=1, description="Shorter texts are never flagged: short answers repeat without being copy-paste."
     )

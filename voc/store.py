@@ -6,14 +6,12 @@ The search index is derived from it and can always be rebuilt from it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -36,7 +34,6 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from voc.documents import Document, PiiSpan, Turn
-from voc.text import minhash
 
 metadata = MetaData()
 
@@ -68,20 +65,15 @@ documents = Table(
     Column("indexed", Boolean, nullable=False, default=False, index=True),
 )
 
-# MinHash LSH buckets of each representative (not itself near-duplicate) document: texts that are
-# near-duplicates share a band key with high probability, so candidates come from equality lookups.
-# Near-duplicates are not registered, which keeps the buckets of copy-paste spam small.
-minhash_bands = Table(
-    "minhash_bands",
-    metadata,
-    Column("band_key", BigInteger, primary_key=True),
-    Column("document_id", String(32), primary_key=True),
-)
+# MinHash signatures of representative documents (those not themselves near-duplicates); the LSH
+# buckets over them are rebuilt in memory per ingest run (see voc.dedupe), which is far cheaper than
+# maintaining a SQL row per band.
 minhash_signatures = Table(
     "minhash_signatures",
     metadata,
     Column("document_id", String(32), primary_key=True),
     Column("signature", LargeBinary, nullable=False),
+    Column("registered_at", DateTime, nullable=False, index=True),
 )
 
 tags = Table(
@@ -128,61 +120,6 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     metadata.create_all(engine)
     return engine
-
-
-@dataclass(slots=True)
-class NearDuplicateIndex:
-    """Finds, for a batch of MinHash signatures, the earliest registered document similar enough."""
-
-    threshold: float
-
-    def assign(self, conn: Connection, docs: Sequence[Document]) -> int:
-        """Set ``near_duplicate_of`` on the batch's documents; register the others. Returns how many flagged."""
-        signed = [(doc, minhash.from_bytes(doc.minhash)) for doc in docs if doc.minhash]
-        doc_keys = {doc.id: minhash.band_keys(sig) for doc, sig in signed}
-        buckets = self._buckets(conn, sorted({key for keys in doc_keys.values() for key in keys}))
-        signatures = self._signatures(conn, sorted({i for ids in buckets.values() for i in ids}))
-        new_bands: list[dict[str, Any]] = []
-        new_signatures: list[dict[str, Any]] = []
-        flagged = 0
-        for doc, sig in signed:
-            candidates = dict.fromkeys(i for key in doc_keys[doc.id] for i in buckets.get(key, ()))
-            doc.near_duplicate_of = next(
-                (other for other in candidates if minhash.jaccard(sig, signatures[other]) >= self.threshold), None)
-            if doc.near_duplicate_of:
-                flagged += 1
-                continue
-            signatures[doc.id] = sig
-            new_signatures.append({"document_id": doc.id, "signature": doc.minhash})
-            for key in doc_keys[doc.id]:
-                buckets.setdefault(key, []).append(doc.id)
-                new_bands.append({"band_key": key, "document_id": doc.id})
-        if new_signatures:
-            conn.execute(insert(minhash_signatures), new_signatures)
-            conn.execute(insert(minhash_bands), new_bands)
-        return flagged
-
-    @staticmethod
-    def _buckets(conn: Connection, keys: list[int]) -> dict[int, list[str]]:
-        buckets: dict[int, list[str]] = {}
-        for start in range(0, len(keys), 900):
-            rows = conn.execute(
-                select(minhash_bands.c.band_key, minhash_bands.c.document_id)
-                .where(minhash_bands.c.band_key.in_(keys[start : start + 900]))
-                .order_by(minhash_bands.c.document_id)
-            )
-            for key, doc_id in rows:
-                buckets.setdefault(key, []).append(doc_id)
-        return buckets
-
-    @staticmethod
-    def _signatures(conn: Connection, ids: list[str]) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for start in range(0, len(ids), 900):
-            rows = conn.execute(select(minhash_signatures).where(
-                minhash_signatures.c.document_id.in_(ids[start : start + 900])))
-            found.update((doc_id, minhash.from_bytes(data)) for doc_id, data in rows)
-        return found
 
 
 def document_row(doc: Document, run_id: int | None, now: datetime) -> dict[str, Any]:
@@ -240,10 +177,9 @@ def row_document(row: Any, doc_tags: Sequence[str] = ()) -> Document:
 
 
 class DocumentStore:
-    def __init__(self, url: str, near_duplicate_threshold: float = 0.7) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self.near_duplicates = NearDuplicateIndex(near_duplicate_threshold)
 
     def close(self) -> None:
         self.engine.dispose()

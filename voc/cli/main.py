@@ -92,7 +92,7 @@ def analyze(
 @app.command()
 def demo(
     home: Annotated[Path | None, typer.Option("--home", help="Data directory (default VOC_HOME).")] = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Delete the store and index in the data directory first.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Delete the store and index in the data dir first.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest the bundled sample corpus, run every stage and print a short report."""

@@ -18,13 +18,14 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from voc.dedupe import NearDuplicateDetector
 from voc.documents import SOURCE_KINDS, Document
 from voc.ingest.encoding import UnreadableFileError
 from voc.ingest.readers import RawRecord, read_records
 from voc.ingest.records import ColumnOptions, RowRejected, build_document, canonical_columns
 from voc.pipeline import Pipeline
 from voc.settings import VocSettings
-from voc.store import DocumentStore, document_row, documents, ingest_runs
+from voc.store import DocumentStore, document_row, documents, ingest_runs, minhash_signatures
 
 # Below this many bytes, starting worker processes (each loads jieba) costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
@@ -172,12 +173,18 @@ class Ingester:
                 run_id = conn.execute(insert(ingest_runs).values(
                     path=str(path), source=source, started_at=started, status="running"
                 )).inserted_primary_key[0]
+                near_duplicates = NearDuplicateDetector(self.settings.near_duplicate_jaccard,
+                                                        self.settings.near_duplicate_window_days)
+                near_duplicates.load(conn, started)
                 for result in self._results(chunks, source, options, workers):
                     fresh = self._fresh(conn, result.documents, seen, report)
-                    report.near_duplicates += self.store.near_duplicates.assign(conn, fresh)
+                    flagged, signature_rows = near_duplicates.assign(fresh, started)
+                    report.near_duplicates += flagged
                     rows = [document_row(doc, run_id, started) for doc in fresh]
                     if rows:
                         conn.execute(insert(documents), rows)
+                    if signature_rows:
+                        conn.execute(insert(minhash_signatures), signature_rows)
                     report.accepted += len(rows)
                     for reject in result.rejects:
                         if rejects_handle is None:

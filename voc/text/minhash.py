@@ -72,11 +72,16 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 def band_keys(sig: np.ndarray) -> list[int]:
     """One signed 63-bit key per band; equal keys mean the band's rows are all equal."""
-    rows = sig.astype(np.uint64).reshape(BANDS, ROWS)
+    return band_key_rows(sig[None, :])[0]
+
+
+def band_key_rows(sigs: np.ndarray) -> list[list[int]]:
+    """Band keys for a (texts x NUM_PERM) matrix of signatures, in one vectorised pass."""
+    rows = sigs.astype(np.uint64).reshape(len(sigs), BANDS, ROWS)
     with np.errstate(over="ignore"):
-        mixed = (rows * _BAND_MIX[None, :]).sum(axis=1, dtype=np.uint64) ^ _BAND_SALT
+        mixed = (rows * _BAND_MIX[None, None, :]).sum(axis=2, dtype=np.uint64) ^ _BAND_SALT[None, :]
         mixed = (mixed ^ (mixed >> np.uint64(29))) * np.uint64(0xBF58476D1CE4E5B9)
-    return [int(key) >> 1 for key in mixed]
+    return (mixed >> np.uint64(1)).tolist()
 
 
 def to_bytes(sig: np.ndarray) -> bytes:
