@@ -78,7 +78,7 @@ def test_unreadable_file_exits_2_and_stores_nothing(home: Path, tmp_path: Path) 
     bad.write_bytes(b"not a workbook")
     result = runner.invoke(app, ["ingest", str(bad), "--source", "survey"])
     assert result.exit_code == 2 and "XLSX" in result.output
-    code, out = invoke("index", "status", "--json")
+    _, out = invoke("index", "status", "--json")
     assert json.loads(out)["stored"] == 0
     assert runner.invoke(app, ["ingest", str(bad), "--source", "tweets"]).exit_code == 2
 

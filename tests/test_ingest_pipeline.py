@@ -108,7 +108,8 @@ def test_near_duplicates_are_flagged_not_deleted(service: Voc, tmp_path: Path) -
 
 
 def test_hotline_keeps_the_call_and_indexes_customer_turns(service: Voc, tmp_path: Path) -> None:
-    path = write(tmp_path / "calls.csv", 'call_id,transcript,time\nT1,"坐席：您好，这里是客服中心\n客户：我家宽带又断网了\n坐席：帮您报修",2026-10-08 09:00\n')
+    call = '"坐席：您好，这里是客服中心\n客户：我家宽带又断网了\n坐席：帮您报修"'
+    path = write(tmp_path / "calls.csv", f"call_id,transcript,time\nT1,{call},2026-10-08 09:00\n")
     service.ingest(path, "hotline")
     assert service.search("客服中心").total == 0  # agent turns are kept but not analysed
     hit = service.search("断网").hits[0]
