@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -58,30 +59,26 @@ def _change(tag: str, ids: list[str] | None, more: list[str] | None, query: str 
                              highlight=False)
 
 
-@tag_app.command("add")
-def add(
-    tag: Annotated[str, typer.Argument(help="The tag.")],
-    more: MoreIds = None, ids: IdsOpt = None, query: QueryOpt = None, source: SourceOpt = None,
-    sentiment: SentimentOpt = None, with_tag: TagOpt = None, industry: IndustryOpt = None,
-    channel: ChannelOpt = None, store: StoreOpt = None, topic: TopicOpt = None, since: SinceOpt = None,
-    until: UntilOpt = None, as_json: JsonOpt = False,
-) -> None:
-    """Add TAG to documents given by id, or to everything a query (with filters) matches."""
-    _change(tag, ids, more, query, False,
-            (source, sentiment, with_tag, industry, channel, store, topic, since, until), as_json)
+def _tag_command(remove: bool) -> Callable[..., None]:
+    """`tag add` and `tag remove` take the same options and differ only in direction."""
+
+    def command(
+        tag: Annotated[str, typer.Argument(help="The tag.")],
+        more: MoreIds = None, ids: IdsOpt = None, query: QueryOpt = None, source: SourceOpt = None,
+        sentiment: SentimentOpt = None, with_tag: TagOpt = None, industry: IndustryOpt = None,
+        channel: ChannelOpt = None, store: StoreOpt = None, topic: TopicOpt = None, since: SinceOpt = None,
+        until: UntilOpt = None, as_json: JsonOpt = False,
+    ) -> None:
+        _change(tag, ids, more, query, remove,
+                (source, sentiment, with_tag, industry, channel, store, topic, since, until), as_json)
+
+    verb, where = ("Remove TAG from", "from") if remove else ("Add TAG to", "to")
+    command.__doc__ = f"{verb} documents given by id, or {where} everything a query (with filters) matches."
+    return command
 
 
-@tag_app.command("remove")
-def remove(
-    tag: Annotated[str, typer.Argument(help="The tag.")],
-    more: MoreIds = None, ids: IdsOpt = None, query: QueryOpt = None, source: SourceOpt = None,
-    sentiment: SentimentOpt = None, with_tag: TagOpt = None, industry: IndustryOpt = None,
-    channel: ChannelOpt = None, store: StoreOpt = None, topic: TopicOpt = None, since: SinceOpt = None,
-    until: UntilOpt = None, as_json: JsonOpt = False,
-) -> None:
-    """Remove TAG from documents given by id, or from everything a query matches."""
-    _change(tag, ids, more, query, True,
-            (source, sentiment, with_tag, industry, channel, store, topic, since, until), as_json)
+tag_app.command("add")(_tag_command(remove=False))
+tag_app.command("remove")(_tag_command(remove=True))
 
 
 @tag_app.command("list")
