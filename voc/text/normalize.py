@@ -55,9 +55,13 @@ _CONTROL_RE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b\u200c\u200e\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
 )
+# Most reviews have no whitespace but single spaces and no punctuation run: one cheap scan each
+# decides whether the (slower) rewriting passes are needed at all.
+_SPACE_WORK_RE = re.compile(r"[^\S ]|  ")
 _SPACE_RE = re.compile(r"[^\S\n]+")
-_NEWLINE_RE = re.compile(r" ?\n[\s]*")
+_NEWLINE_RE = re.compile(r" ?\n\s*")
 _ANY_SPACE_RE = re.compile(r"\s+")
+_PUNCT_WORK_RE = re.compile(r"[.。…!?,;:~、]{2}")
 _ELLIPSIS_RE = re.compile(r"[.。…]{2,}")
 _REPEAT_RE = re.compile(r"([!?,;:~、])\1+")
 
@@ -88,26 +92,30 @@ class Normalizer:
     def __call__(self, text: str) -> str:
         if not text:
             return ""
-        # Exports are often escaped twice ("&amp;nbsp;"); a third level is left as found.
-        for _ in range(2):
-            if "&" not in text:
-                break
-            text = _ENTITY_RE.sub(_unescape_entity, text)
+        # Width first, so that full-width "＆ａｍｐ；" or "＜ｂｒ＞" are treated like their ASCII forms.
+        text = _to_half_width(text)
+        if "&" in text:
+            # Exports are often escaped twice or more ("&amp;nbsp;"): unescape to a fixed point
+            # (each round shortens the text, so this ends), which keeps the result idempotent.
+            unescaped = _ENTITY_RE.sub(_unescape_entity, text)
+            while unescaped != text:
+                text = unescaped
+                unescaped = _ENTITY_RE.sub(_unescape_entity, text)
+            text = _to_half_width(text)  # entities may decode to full-width characters
         if "<" in text:
             text = _TAG_RE.sub("", _BLOCK_TAG_RE.sub("\n", text))
-        text = _to_half_width(text)
         text = _CONTROL_RE.sub("", text)
         if self.to_simplified and _CJK_RE.search(text):
             text = self._t2s(text)
-        if self.keep_newlines:
-            text = _SPACE_RE.sub(" ", text)
-            if "\n" in text:
-                text = _NEWLINE_RE.sub("\n", text)
-        else:
-            text = _ANY_SPACE_RE.sub(" ", text)
-        if "." in text or "。" in text:
-            text = _ELLIPSIS_RE.sub("…", text)
-        text = _REPEAT_RE.sub(r"\1", text)
+        if _SPACE_WORK_RE.search(text):
+            if self.keep_newlines:
+                text = _SPACE_RE.sub(" ", text)
+                if "\n" in text:
+                    text = _NEWLINE_RE.sub("\n", text)
+            else:
+                text = _ANY_SPACE_RE.sub(" ", text)
+        if _PUNCT_WORK_RE.search(text):
+            text = _REPEAT_RE.sub(r"\1", _ELLIPSIS_RE.sub("…", text))
         return text.strip()
 
 

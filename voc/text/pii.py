@@ -104,6 +104,10 @@ def _valid(kind: str, found: str) -> bool:
     return True
 
 
+def _tag(kind: str, _found: str) -> str:
+    return TAGS[kind]
+
+
 def _partial(kind: str, found: str) -> str:
     """Conventional partial masks; at most 4 trailing digits ever stay visible."""
     if kind == "email":
@@ -134,7 +138,8 @@ class PiiMasker:
         self.style = style
         self._digit_patterns = [(kind, _PATTERNS[kind]) for kind in self.types if kind != "email"]
         self._email = "email" in self.types
-        self._replace: Callable[[str, str], str] = (lambda kind, _found: TAGS[kind]) if style == "tag" else _partial
+        # Module-level functions, not lambdas: the masker must pickle for worker processes.
+        self._replace: Callable[[str, str], str] = _tag if style == "tag" else _partial
 
     def __repr__(self) -> str:
         return f"PiiMasker(types={list(self.types)}, style={self.style!r})"

@@ -2,8 +2,9 @@
 
 Decisions the rest of the service relies on:
 
-* Each ``Tokenizer`` owns its jieba instance (never ``jieba.dt``), built once in ``__init__``
-  (~0.5 s: jieba's prefix dictionary is loaded from its marshal cache in the temp dir, or
+* Each ``Tokenizer`` owns its jieba instance (never ``jieba.dt``; a ``jieba.Tokenizer`` subclass
+  with faster, output-identical DAG search, see ``_fastjieba``), built once in ``__init__``
+  (~1 s: jieba's prefix dictionary is loaded from its marshal cache in the temp dir, or
   ``cache_dir``), then the built-in CX dictionary, user dictionaries and synonym variants are added.
 * ``tokenize``: jieba precise mode with HMM; Latin lowercased; synonyms folded to their canonical
   form; stopwords and every token without a letter, digit, CJK character or emoji (punctuation,
@@ -14,9 +15,12 @@ Decisions the rest of the service relies on:
 * ``index_terms``: what ``jieba.cut_for_search`` adds (in-dictionary 2- and 3-character sub-words of
   longer tokens), computed from the tokens without running jieba again. Index ``index_terms(t)``
   and query with ``tokenize(q)``.
-* Pickling sends only the configuration; unpickling rebuilds the tokenizer, reusing one already
-  built in the receiving process for the same configuration and unchanged files. Give it to each
-  worker once (e.g. as a pool initializer argument); per-task pickling is also cheap after the first.
+* Tokenizers with the same configuration (same files, unchanged on disk) share one read-only
+  jieba instance within a process, so a second construction is free. Nothing is ever added to
+  it after construction; jieba's global ``jieba.dt`` is never touched.
+* Picklable: pickling sends only the configuration; unpickling reuses the shared instance or
+  builds it (~1 s once per process). Passing the tokenizer with every task is therefore cheap
+  after the first; a pool initializer argument is cheapest.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import jieba
 
+from voc.text._fastjieba import FastJieba
 from voc.text.pii import PLACEHOLDERS
 
 if TYPE_CHECKING:
@@ -50,8 +56,14 @@ _PLACEHOLDER_RE = re.compile("(" + "|".join(re.escape(p) for p in sorted(PLACEHO
 _CONTENT_RE = re.compile("[^\\W_]|[\u2600-\u27bf\U0001f000-\U0001f3fa\U0001f400-\U0001faff]")
 _USERDICT_RE = re.compile(r"^(.+?)(?: (\d+))?(?: ([A-Za-z]+))?$")
 
-_cores: dict[tuple[Any, ...], _Core] = {}
+# Built cores by configuration (files and their mtimes), so that identically configured tokenizers
+# in one process share one read-only jieba instance: unpickling in a worker, or constructing one
+# per request or per task, costs nothing after the first. Weak, so unused cores are freed, except
+# the two most recently used, which stay pinned (each is ~100 MB).
+_cores: weakref.WeakValueDictionary[tuple[Any, ...], _Core] = weakref.WeakValueDictionary()
 _cores_lock = threading.Lock()
+_recent: list[_Core] = []
+_RECENT_LIMIT = 2
 
 
 class _Core:
@@ -59,7 +71,7 @@ class _Core:
 
     def __init__(self, dict_files: Sequence[Path], stopword_files: Sequence[Path],
                  synonym_files: Sequence[Path], cache_dir: Path | None) -> None:
-        self.jieba = jieba.Tokenizer()
+        self.jieba = FastJieba()
         if cache_dir is not None:
             cache_dir.mkdir(parents=True, exist_ok=True)
             self.jieba.tmp_dir = str(cache_dir)
@@ -78,7 +90,7 @@ class _Core:
             if not (word.isascii() and word.isalnum()) and not self.jieba.FREQ.get(word):
                 self.jieba.add_word(word, _DOMAIN_FREQ)
         self.stop: frozenset[str] = frozenset(
-            word for path in stopword_files for word in _read_lines(path)
+            word.lower() for path in stopword_files for word in _read_lines(path)
         )
         self.pos: POSTokenizer | None = None
         self.pos_lock = threading.Lock()
@@ -104,7 +116,7 @@ class Tokenizer:
         for path in (*self.user_dicts, self.stopwords_path, self.synonyms_path):
             if path is not None and not path.is_file():
                 raise FileNotFoundError(f"tokenizer resource not found: {path}")
-        self._core = self._build_core()
+        self._core = self._shared_core()
 
     @classmethod
     def from_settings(cls, settings: VocSettings) -> Tokenizer:
@@ -122,11 +134,19 @@ class Tokenizer:
             self.cache_dir,
         )
 
-    def _config_key(self) -> tuple[Any, ...]:
+    def _shared_core(self) -> _Core:
         files = (CX_DICT_PATH, STOPWORDS_PATH, SYNONYMS_PATH, *self.user_dicts,
                  self.stopwords_path, self.synonyms_path)
-        stamps = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) if f else None for f in files)
-        return (*stamps, self.keep_placeholders, str(self.cache_dir))
+        key = (*((str(f), f.stat().st_mtime_ns, f.stat().st_size) if f else None for f in files),
+               str(self.cache_dir))
+        with _cores_lock:
+            core = _cores.get(key)
+            if core is None:
+                core = self._build_core()
+                _cores[key] = core
+            if not _recent or _recent[0] is not core:
+                _recent[:] = [core, *(c for c in _recent if c is not core)][:_RECENT_LIMIT]
+        return core
 
     def __getstate__(self) -> dict[str, Any]:
         return {"user_dicts": self.user_dicts, "stopwords_path": self.stopwords_path,
@@ -135,12 +155,7 @@ class Tokenizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        key = self._config_key()
-        with _cores_lock:
-            core = _cores.get(key)
-            if core is None:
-                core = _cores[key] = self._build_core()
-        self._core = core
+        self._core = self._shared_core()
 
     # -- segmentation -------------------------------------------------------------------------
 
