@@ -39,6 +39,6 @@ def open_backend(settings: VocSettings) -> SearchBackend:
         from indexing.embedded import EmbeddedIndex
 
         return EmbeddedIndex(settings.embedded_index_path)
-    raise BackendUnavailable(
-        "VOC_INDEX=elasticsearch is not available in this version yet; use VOC_INDEX=embedded"
-    )
+    from indexing.elasticsearch import ElasticsearchIndex
+
+    return ElasticsearchIndex.from_settings(settings)
