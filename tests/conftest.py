@@ -23,7 +23,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> VocSettings:
-    return VocSettings(home=tmp_path / "home", workers=1, analysis_stages=[])
+    return VocSettings(home=tmp_path / "home", workers=1)
 
 
 @pytest.fixture

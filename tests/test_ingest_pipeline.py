@@ -124,7 +124,7 @@ def test_parallel_ingest_matches_serial(tmp_path: Path, monkeypatch: pytest.Monk
     results = {}
     for workers in (1, 2):
         monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", 0)
-        voc = Voc(VocSettings(home=tmp_path / f"home{workers}", workers=workers, batch_size=200, analysis_stages=[]))
+        voc = Voc(VocSettings(home=tmp_path / f"home{workers}", workers=workers, batch_size=200))
         report = voc.ingest(path, "review")
         results[workers] = (report.accepted, sorted(voc.index.ids_for(voc.build_query("很差"))))
         voc.close()

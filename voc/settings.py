@@ -70,7 +70,7 @@ class VocSettings(BaseSettings):
     batch_size: int = Field(500, ge=1)
 
     analysis_stages: list[Literal["sentiment"]] = Field(
-        default_factory=list, description="Optional analysis stages run after tokenising."
+        default_factory=lambda: ["sentiment"], description="Optional analysis stages run after tokenising."
     )
     sentiment_model: str | None = Field(
         None, description="Directory of a sentiment model (default: the shipped one)."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 from voc.cli import common
 from voc.cli.common import JsonOpt, emit_json, fail, open_service, progress_bar
 from voc.cli.index import index_app
+from voc.cli.models import models_app
 from voc.cli.search import search_command, show_command
 from voc.cli.tags import tag_app
 from voc.cli.words import words_app
@@ -28,6 +28,7 @@ app = typer.Typer(
 app.add_typer(tag_app, name="tag")
 app.add_typer(words_app, name="words")
 app.add_typer(index_app, name="index")
+app.add_typer(models_app, name="models")
 app.command("search")(search_command)
 app.command("show")(show_command)
 
@@ -120,14 +121,3 @@ def show_config(as_json: JsonOpt = False) -> None:
         return
     for key, value in values.items():
         common.console.print(f"{key} = {value}", highlight=False)
-
-
-def _register_optional() -> None:
-    """Sub-apps whose packages land with later features."""
-    if importlib.util.find_spec("voc.cli.models") is not None:
-        from voc.cli.models import models_app
-
-        app.add_typer(models_app, name="models")
-
-
-_register_optional()

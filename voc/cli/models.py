@@ -1,0 +1,118 @@
+"""`voc models train|eval KIND`: train and score voc's models (registered as `voc models`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+models_app = typer.Typer(help="Train and evaluate models (kinds: sentiment, aspect).", no_args_is_help=True)
+
+KINDS = ("sentiment", "aspect")
+KindArg = Annotated[str, typer.Argument(help="Model kind: sentiment or aspect.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise _fail(f"unknown model kind {kind!r}; known: {', '.join(KINDS)}")
+
+
+def _emit(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    for key, value in result.items():
+        typer.echo(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value}")
+
+
+def _paths(data: str) -> list[Path]:
+    paths = [Path(p.strip()) for p in data.split(",") if p.strip()]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise _fail(f"data file(s) not found: {', '.join(missing)}")
+    if not paths:
+        raise _fail("--data names no file")
+    return paths
+
+
+@models_app.command("train")
+def train(
+    kind: KindArg,
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
+    data: Annotated[
+        str | None, typer.Option("--data", help="FILE[,FILE…] (CSV, TSV, JSON or JSONL); aspect: public sets.")
+    ] = None,
+    text_col: Annotated[str, typer.Option("--text-col", help="Text column; 'review,content' tries each.")] = "text",
+    label_col: Annotated[str, typer.Option("--label-col", help="Label column (0/1 or neg/neu/pos).")] = "label",
+    base: Annotated[
+        str | None, typer.Option("--base", help="Fine-tune this transformer (hub name or local path).")
+    ] = None,
+    epochs: Annotated[int, typer.Option(help="Transformer epochs.")] = 2,
+    learning_rate: Annotated[float, typer.Option("--lr", help="Transformer learning rate.")] = 2e-5,
+    batch_size: Annotated[int, typer.Option(help="Transformer batch size.")] = 32,
+    max_length: Annotated[int, typer.Option(help="Transformer max tokens per text.")] = 160,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train a model and save it to --out."""
+    _check_kind(kind)
+    try:
+        if kind == "aspect":
+            from models.sentiment.aspect_train import train_default_aspect
+
+            result = train_default_aspect(out)
+        else:
+            if not data:
+                raise _fail("--data is required for sentiment")
+            from models.sentiment.train import train_sentiment
+
+            options = {
+                "epochs": epochs,
+                "learning_rate": learning_rate,
+                "batch_size": batch_size,
+                "max_length": max_length,
+            }
+            result = train_sentiment(_paths(data), text_col, label_col, out, base, transformer_options=options)
+    except (ValueError, KeyError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    _emit(result, as_json)
+
+
+@models_app.command("eval")
+def evaluate(
+    kind: KindArg,
+    data: Annotated[str | None, typer.Option("--data", help="Labelled FILE (CSV, TSV, JSON or JSONL).")] = None,
+    text_col: Annotated[str, typer.Option("--text-col", help="Text column; 'review,content' tries each.")] = "text",
+    label_col: Annotated[str, typer.Option("--label-col", help="Label column.")] = "label",
+    model: Annotated[str | None, typer.Option("--model", help="Model directory (default: the shipped model).")] = None,
+    no_rules: Annotated[bool, typer.Option("--no-rules", help="Score the bare model, without rules.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score a model: n, accuracy, macro_f1, per_class, docs_per_s."""
+    _check_kind(kind)
+    try:
+        if kind == "aspect":
+            from models.sentiment.aspect_train import evaluate_default_aspect
+
+            result = evaluate_default_aspect(model)
+        else:
+            if not data:
+                raise _fail("--data is required for sentiment")
+            from models.sentiment.train import evaluate_sentiment
+
+            result = evaluate_sentiment(_paths(data)[0], text_col, label_col, model, use_rules=not no_rules)
+    except (ValueError, KeyError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    _emit(result, as_json)
+
+
+if __name__ == "__main__":  # `python -m voc.cli.models` works before the main CLI registers it
+    models_app()

@@ -1,0 +1,194 @@
+"""Document, clause and aspect sentiment on top of any probability backend.
+
+The analyzer is picklable by reference: pickling stores model paths only and the receiving
+process re-opens the (per-process cached) models, so sending it to workers costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from voc.sentiment import rules
+from voc.sentiment.aspects import AspectMention, find_mentions, mention_input
+from voc.sentiment.clauses import Clause, deciding_span, split_clauses
+from voc.sentiment.linear import LinearSentimentModel, is_linear_model_dir
+from voc.sentiment.types import AspectSentiment, ClauseSentiment, SentimentResult
+
+LABELS = ("negative", "neutral", "positive")
+# Weight of the deciding (post-contrast) span in a short contrastive text; the whole text keeps
+# the rest so that a strong opinion before 但是 still counts. Long texts are left to the model:
+# on the review test splits any weight on their last contrast span lowered accuracy.
+CONTRAST_WEIGHT = 0.6
+# Without an opinion word, aspect and clause model together must lean this much to report one.
+MIN_ASPECT_SCORE = 0.3
+
+
+class ProbabilityBackend(Protocol):
+    has_neutral: bool
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def load_backend(path: str | Path) -> ProbabilityBackend:
+    """A linear model directory, or else a transformer directory / hub name."""
+    if is_linear_model_dir(path):
+        return LinearSentimentModel.load(path)
+    from voc.sentiment.transformer import TransformerSentimentModel
+
+    return TransformerSentimentModel.load(str(path))
+
+
+class Analyzer:
+    """The sentiment analyzer voc uses: model probabilities, hard-case rules, clauses, aspects."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        aspect_model_path: str | Path | None = None,
+        contrast_weight: float = CONTRAST_WEIGHT,
+        use_rules: bool = True,
+    ) -> None:
+        self.model_path = str(model_path)
+        self.aspect_model_path = str(aspect_model_path) if aspect_model_path else None
+        self.contrast_weight = contrast_weight
+        self.use_rules = use_rules
+        self._open()
+
+    def _open(self) -> None:
+        self.backend = load_backend(self.model_path)
+        self.aspect_model = LinearSentimentModel.load(self.aspect_model_path) if self.aspect_model_path else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "model_path": self.model_path,
+            "aspect_model_path": self.aspect_model_path,
+            "contrast_weight": self.contrast_weight,
+            "use_rules": self.use_rules,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._open()
+
+    @property
+    def has_neutral(self) -> bool:
+        return bool(self.backend.has_neutral)
+
+    def document_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Document-level probabilities only (what ``voc models eval`` scores), (n, 3)."""
+        prepared = [rules.prepare(t) for t in texts]
+        clauses = [split_clauses(t) for t in prepared]
+        return self._documents(prepared, clauses, self._predict(prepared, clauses, with_clauses=False))
+
+    def analyze(self, texts: Sequence[str]) -> list[SentimentResult]:
+        prepared = [rules.prepare(t) for t in texts]
+        clauses = [split_clauses(t) for t in prepared]
+        lookup = self._predict(prepared, clauses, with_clauses=True)
+        doc_probs = self._documents(prepared, clauses, lookup)
+        mentions = [find_mentions(t, c) for t, c in zip(prepared, clauses, strict=True)]
+        aspect_lookup = self._aspect_probabilities(mentions, clauses)
+        results = []
+        for doc_clauses, doc_mentions, proba in zip(clauses, mentions, doc_probs, strict=True):
+            clause_results = [self._clause(c, lookup) for c in doc_clauses]
+            results.append(
+                SentimentResult(
+                    label=rules.label_of(proba),
+                    score=_score(proba),
+                    probabilities={k: round(float(v), 4) for k, v in zip(LABELS, proba, strict=True)},
+                    clauses=clause_results,
+                    aspects=self._aspects(doc_mentions, doc_clauses, clause_results, aspect_lookup),
+                )
+            )
+        return results
+
+    def _predict(
+        self, texts: Sequence[str], clauses: Sequence[list[Clause]], with_clauses: bool
+    ) -> dict[str, np.ndarray]:
+        # one batched model call over the unique strings: documents, deciding spans, clauses
+        wanted: dict[str, None] = dict.fromkeys(texts)
+        for text, doc_clauses in zip(texts, clauses, strict=True):
+            span = deciding_span(doc_clauses) if len(text) <= rules.LOCAL_TEXT_CHARS else None
+            if span is not None:
+                wanted[text[span[0] : span[1]]] = None
+            if with_clauses:
+                wanted.update(dict.fromkeys(c.text for c in doc_clauses))
+        keys = list(wanted)
+        proba = self.backend.predict_proba(keys)
+        return dict(zip(keys, proba, strict=True))
+
+    def _documents(
+        self, texts: Sequence[str], clauses: Sequence[list[Clause]], lookup: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        out = np.zeros((len(texts), 3))
+        for i, (text, doc_clauses) in enumerate(zip(texts, clauses, strict=True)):
+            proba = lookup[text]
+            span = deciding_span(doc_clauses) if len(text) <= rules.LOCAL_TEXT_CHARS else None
+            if span is not None:
+                tail = lookup[text[span[0] : span[1]]]
+                proba = (1 - self.contrast_weight) * proba + self.contrast_weight * tail
+            if self.use_rules:
+                proba, _ = rules.apply_rules(text, proba)
+            out[i] = proba / proba.sum()
+        return out
+
+    def _clause(self, clause: Clause, lookup: dict[str, np.ndarray]) -> ClauseSentiment:
+        proba = lookup[clause.text]
+        if self.use_rules:
+            proba, _ = rules.apply_rules(clause.text, proba)
+        return ClauseSentiment(clause.text, clause.start, clause.end, rules.label_of(proba), _score(proba))
+
+    def _aspect_probabilities(
+        self, mentions: Sequence[list[AspectMention]], clauses: Sequence[list[Clause]]
+    ) -> dict[str, np.ndarray]:
+        """One batched aspect-model call for every mention without an adjacent opinion word."""
+        if self.aspect_model is None:
+            return {}
+        wanted = {
+            mention_input(m, doc_clauses): None
+            for doc_mentions, doc_clauses in zip(mentions, clauses, strict=True)
+            for m in doc_mentions
+            if not m.lexicon_polarity
+        }
+        keys = list(wanted)
+        return dict(zip(keys, self.aspect_model.predict_proba(keys), strict=True))
+
+    def _aspects(
+        self,
+        mentions: list[AspectMention],
+        clauses: list[Clause],
+        clause_results: list[ClauseSentiment],
+        aspect_lookup: dict[str, np.ndarray],
+    ) -> list[AspectSentiment]:
+        aspects = []
+        for mention in mentions:
+            clause = clause_results[mention.clause_index]
+            model_proba = aspect_lookup.get(mention_input(mention, clauses)) if not mention.lexicon_polarity else None
+            if mention.lexicon_polarity and rules.cue_polarity(clause.text) is not None:
+                # sarcasm or a rhetorical question turns the opinion word around: follow the clause
+                polarity, score = clause.label, clause.score
+            elif mention.lexicon_polarity:
+                polarity = "positive" if mention.lexicon_polarity > 0 else "negative"
+                score = float(mention.lexicon_polarity) * max(abs(clause.score), 0.5)
+            elif model_proba is not None:
+                # the aspect model alone leans positive on bare mentions (its ABSA training data
+                # does), the clause model knows 还没到 is bad: both must agree to report a polarity
+                score = (_score(model_proba) + clause.score) / 2
+                polarity = "neutral" if abs(score) < MIN_ASPECT_SCORE else "positive" if score > 0 else "negative"
+            else:
+                polarity, score = clause.label, clause.score
+            if not mention.opinion and polarity == "neutral":
+                continue  # a bare mention ("快递到了") carries no opinion to report
+            if mention.opinion:
+                opinion, start, end = mention.opinion, mention.opinion_start, mention.opinion_end
+            else:
+                opinion, start, end = clause.text, clause.start, clause.end
+            aspects.append(AspectSentiment(mention.aspect, polarity, opinion, start, end, round(score, 4)))
+        return aspects
+
+
+def _score(proba: np.ndarray) -> float:
+    return round(float(np.clip(proba[2] - proba[0], -1.0, 1.0)), 4)
