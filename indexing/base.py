@@ -14,8 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from voc.documents import Document
-
 FACET_FIELDS: tuple[str, ...] = (
     "source", "channel", "industry", "product", "store", "sentiment", "topic", "tags",
 )
@@ -42,15 +40,6 @@ class IndexRecord:
     topic_label: str | None = None
     tags: list[str] = field(default_factory=list)
     near_duplicate_of: str | None = None
-
-    @classmethod
-    def from_document(cls, doc: Document, terms: list[str]) -> IndexRecord:
-        return cls(
-            id=doc.id, text=doc.text, terms=terms, source=doc.source, created_at=doc.created_at,
-            channel=doc.channel, industry=doc.industry, product=doc.product, store=doc.store,
-            sentiment=doc.sentiment_label, sentiment_score=doc.sentiment_score, topic_id=doc.topic_id,
-            topic_label=doc.topic_label, tags=list(doc.tags), near_duplicate_of=doc.near_duplicate_of,
-        )
 
 
 @dataclass(slots=True)
@@ -237,6 +226,12 @@ class SearchBackend(ABC):
 
     def ids_for(self, query: SearchQuery) -> list[str]:
         return list(self.iter_ids(query))
+
+    def reindex(self, batches: Iterable[Sequence[IndexRecord]]) -> BulkReport:
+        """Replace the whole index with ``batches``; backends that can keep answering meanwhile
+        (Elasticsearch: a new version behind the alias) override this."""
+        self.clear()
+        return self.index_all(batches)
 
     def index_all(self, batches: Iterable[Sequence[IndexRecord]]) -> BulkReport:
         report = BulkReport()

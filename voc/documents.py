@@ -57,6 +57,7 @@ class Document:
     meta: dict[str, Any] = field(default_factory=dict)
     turns: list[Turn] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
+    search_terms: list[str] = field(default_factory=list)  # tokens plus in-dictionary sub-words: what the index matches
     pii: list[PiiSpan] = field(default_factory=list)
     minhash: bytes | None = None  # MinHash signature of the text, for near-duplicate detection
     near_duplicate_of: str | None = None

@@ -99,6 +99,8 @@ class TokenizeStage:
     def __call__(self, docs: list[Document]) -> list[Document]:
         for doc in docs:
             doc.tokens = self.tokenizer.tokenize(doc.text)
+            # Computed here, in the workers, so indexing needs no tokenizer and the main process stays light.
+            doc.search_terms = self.tokenizer.index_terms(doc.tokens)
         return docs
 
 

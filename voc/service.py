@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -58,7 +58,7 @@ class Voc:
     def ingest(self, path: Path, source: str, *, fmt: str | None = None,
                options: ColumnOptions | None = None,
                progress: Callable[[int], None] | None = None) -> IngestReport:
-        ingester = Ingester(self.settings, self.store, pipeline=self.pipeline)
+        ingester = Ingester(self.settings, self.store, pipeline=lambda: self.pipeline)
         report = ingester.ingest(path, source, fmt=fmt, options=options, progress=progress)
         self.sync_index()
         return report
@@ -67,14 +67,7 @@ class Voc:
         """Index every stored document not yet indexed. Safe to interrupt and run again."""
         indexed = 0
         errors: dict[str, str] = {}
-        index_terms = self.tokenizer.index_terms
-        for rows, doc_tags in self.store.iter_index_rows(only_unindexed=True):
-            records = [IndexRecord(
-                id=row.id, text=row.text, terms=index_terms(row.tokens.split()), source=row.source,
-                created_at=row.created_at, channel=row.channel, industry=row.industry, product=row.product,
-                store=row.store, sentiment=row.sentiment_label, sentiment_score=row.sentiment_score,
-                topic_id=row.topic_id, topic_label=row.topic_label, tags=doc_tags.get(row.id, []),
-                near_duplicate_of=row.near_duplicate_of) for row in rows]
+        for records in self._index_batches(only_unindexed=True):
             report = self.index.index(records)
             errors.update(report.errors)
             done = [record.id for record in records if record.id not in report.errors]
@@ -85,9 +78,29 @@ class Voc:
         return IndexSyncReport(indexed=indexed, errors=errors, pending=self.store.unindexed_count())
 
     def rebuild_index(self, progress: Callable[[int], None] | None = None) -> IndexSyncReport:
-        self.index.clear()
+        """Rebuild the index from the store; on Elasticsearch search keeps answering until the swap."""
+        ids: list[str] = []
+
+        def batches() -> Iterator[list[IndexRecord]]:
+            for records in self._index_batches(only_unindexed=False):
+                ids.extend(record.id for record in records)
+                yield records
+                if progress:
+                    progress(len(records))
+
+        report = self.index.reindex(batches())
         self.store.reset_indexed()
-        return self.sync_index(progress)
+        self.store.mark_indexed([doc_id for doc_id in ids if doc_id not in report.errors])
+        return IndexSyncReport(indexed=report.indexed, errors=report.errors, pending=self.store.unindexed_count())
+
+    def _index_batches(self, *, only_unindexed: bool) -> Iterator[list[IndexRecord]]:
+        for rows, doc_tags in self.store.iter_index_rows(only_unindexed=only_unindexed):
+            yield [IndexRecord(
+                id=row.id, text=row.text, terms=row.search_terms.split(), source=row.source,
+                created_at=row.created_at, channel=row.channel, industry=row.industry, product=row.product,
+                store=row.store, sentiment=row.sentiment_label, sentiment_score=row.sentiment_score,
+                topic_id=row.topic_id, topic_label=row.topic_label, tags=doc_tags.get(row.id, []),
+                near_duplicate_of=row.near_duplicate_of) for row in rows]
 
     # --- analysis -----------------------------------------------------------------------------
     def analyze(self, text: str, source: str = "review") -> dict[str, Any]:

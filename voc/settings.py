@@ -46,6 +46,16 @@ class VocSettings(BaseSettings):
     es_password: SecretStr | None = None
     es_ca_cert: Path | None = None
     es_index_prefix: str = "voc"
+    es_shards: int = Field(1, ge=1, description="Primary shards of each new index version.")
+    es_replicas: int = Field(0, ge=0, description="Replicas per index version (0 on a single node).")
+    es_bulk_bytes: int = Field(5_000_000, ge=10_000, description="Upper bound of one bulk request body.")
+    es_timeout: float = Field(30.0, gt=0, description="Seconds per Elasticsearch request.")
+    es_max_attempts: int = Field(6, ge=1, description="Attempts on 429/5xx/connection errors (exponential backoff).")
+    es_version: str = Field("8.19.21", description="Version `voc es start` fetches; 'latest' asks Maven.")
+    es_cache_dir: Path | None = Field(None, description="Where `voc es` keeps the distribution and node data.")
+    es_port: int = 9200
+    es_heap: str = "512m"
+    es_run_as: str = Field("nobody", description="User the local node runs as when `voc es start` runs as root.")
 
     user_dicts: list[Path] = Field(default_factory=list, description="Extra jieba user dictionaries.")
     stopwords_path: Path | None = Field(None, description="Extra stopwords, one per line.")

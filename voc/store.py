@@ -54,6 +54,7 @@ documents = Table(
     Column("meta", JSON, nullable=False),
     Column("turns", JSON, nullable=False),
     Column("tokens", Text, nullable=False),
+    Column("search_terms", Text, nullable=False),
     Column("pii", JSON, nullable=False),
     Column("near_duplicate_of", String(32)),
     Column("sentiment_label", String(16)),
@@ -100,7 +101,7 @@ ingest_runs = Table(
 )
 
 
-INDEX_COLUMNS = ("id", "text", "tokens", "source", "created_at", "channel", "industry", "product", "store",
+INDEX_COLUMNS = ("id", "text", "search_terms", "source", "created_at", "channel", "industry", "product", "store",
                  "sentiment_label", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of")
 
 
@@ -138,6 +139,7 @@ def document_row(doc: Document, run_id: int | None, now: datetime) -> dict[str, 
         "meta": doc.meta,
         "turns": [{"role": t.role, "text": t.text} for t in doc.turns],
         "tokens": " ".join(doc.tokens),
+        "search_terms": " ".join(doc.search_terms),
         "pii": [[s.type, s.start, s.end, s.masked_start, s.masked_end] for s in doc.pii],
         "near_duplicate_of": doc.near_duplicate_of,
         "sentiment_label": doc.sentiment_label,
@@ -165,6 +167,7 @@ def row_document(row: Any, doc_tags: Sequence[str] = ()) -> Document:
         meta=row.meta or {},
         turns=[Turn(**turn) for turn in row.turns or []],
         tokens=row.tokens.split() if row.tokens else [],
+        search_terms=row.search_terms.split() if row.search_terms else [],
         pii=[PiiSpan(*span) for span in row.pii or []],
         near_duplicate_of=row.near_duplicate_of,
         sentiment_label=row.sentiment_label,

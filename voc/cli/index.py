@@ -21,8 +21,9 @@ def sync(as_json: JsonOpt = False) -> None:
 
 
 @index_app.command("rebuild")
+@index_app.command("reindex")
 def rebuild(as_json: JsonOpt = False) -> None:
-    """Drop the index and rebuild it from the document store."""
+    """Rebuild the index from the document store (Elasticsearch: a new version, then an atomic alias swap)."""
     service = open_service()
     with progress_bar("reindex", service.store.count(), enabled=not as_json) as advance:
         report = service.rebuild_index(progress=advance)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from indexing import BackendUnavailable
 from voc.cli import common
 from voc.cli.common import JsonOpt, emit_json, fail, open_service, progress_bar
+from voc.cli.es import es_app
 from voc.cli.index import index_app
 from voc.cli.models import models_app
 from voc.cli.search import search_command, show_command
@@ -29,6 +32,7 @@ app.add_typer(tag_app, name="tag")
 app.add_typer(words_app, name="words")
 app.add_typer(index_app, name="index")
 app.add_typer(models_app, name="models")
+app.add_typer(es_app, name="es")
 app.command("search")(search_command)
 app.command("show")(show_command)
 
@@ -121,3 +125,12 @@ def show_config(as_json: JsonOpt = False) -> None:
         return
     for key, value in values.items():
         common.console.print(f"{key} = {value}", highlight=False)
+
+
+def main() -> None:
+    """Console entry point: an unreachable search backend is a clear message and exit 2, not a traceback."""
+    try:
+        app()
+    except BackendUnavailable as exc:
+        common.err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

@@ -148,8 +148,10 @@ def check_columns(path: Path, fmt: str | None, source: str, options: ColumnOptio
 
 
 class Ingester:
-    def __init__(self, settings: VocSettings, store: DocumentStore, pipeline: Pipeline | None = None) -> None:
-        """``pipeline`` is used for files processed in this process; workers build their own."""
+    def __init__(self, settings: VocSettings, store: DocumentStore,
+                 pipeline: Callable[[], Pipeline] | None = None) -> None:
+        """``pipeline`` gives the pipeline for files processed in this process (built only then);
+        worker processes build their own."""
         self.settings = settings
         self.store = store
         self._pipeline = pipeline
@@ -216,7 +218,7 @@ class Ingester:
     def _results(self, chunks: Iterator[list[RawRecord]], source: str, options: ColumnOptions,
                  workers: int) -> Iterator[ChunkResult]:
         if workers <= 1:
-            processor = ChunkProcessor(self.settings, source, options, self._pipeline)
+            processor = ChunkProcessor(self.settings, source, options, self._pipeline() if self._pipeline else None)
             yield from (processor(chunk) for chunk in chunks)
             return
         context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")

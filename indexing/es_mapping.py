@@ -1,0 +1,172 @@
+"""The Elasticsearch index layout and the translation of SearchQuery into the query DSL.
+
+Every rule here mirrors indexing/embedded.py so both backends return the same hits and facets:
+terms are tokenised like SQLite's 'ascii' FTS5 tokenizer (ASCII folded to lower case, ASCII
+punctuation splits, every non-ASCII character kept), dates are kept to the second, missing dates
+and scores sort last, the tie-breaker is the id in the sort key's direction, and facets are ordered
+by count then value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from indexing.base import Filters, IndexRecord, SearchQuery
+
+# Only built-in pieces: the integ-test distribution has no analysis-common (no custom tokenizers or
+# lowercase filter), so text arrives pre-tokenised and the whitespace analyzer splits it back.
+MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "id": {"type": "keyword"},
+        "text": {"type": "text", "index": False},  # shown and highlighted, never matched directly
+        "terms": {"type": "text", "analyzer": "whitespace", "norms": True},
+        "source": {"type": "keyword"},
+        "channel": {"type": "keyword"},
+        "industry": {"type": "keyword"},
+        "product": {"type": "keyword"},
+        "store": {"type": "keyword"},
+        "sentiment": {"type": "keyword"},
+        "sentiment_score": {"type": "double"},
+        "topic_id": {"type": "integer"},
+        "topic_label": {"type": "keyword"},
+        "tags": {"type": "keyword"},
+        "indicator_ids": {"type": "keyword"},
+        "near_duplicate_of": {"type": "keyword"},
+        "created_at": {"type": "date", "format": "strict_date_optional_time"},
+        "aspects": {
+            "type": "nested",
+            "properties": {
+                "aspect": {"type": "keyword"},
+                "polarity": {"type": "keyword"},
+                "score": {"type": "double"},
+                "indicator_id": {"type": "keyword"},
+            },
+        },
+    },
+}
+STORED_FIELDS = ("id", "text", "terms", "source", "created_at", "channel", "industry", "product", "store",
+                 "sentiment", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of")
+FACET_FIELD = {"source": "source", "channel": "channel", "industry": "industry", "product": "product",
+               "store": "store", "sentiment": "sentiment", "topic": "topic_id", "tags": "tags"}
+SORTS: dict[str, list[dict[str, Any]]] = {
+    "relevance": [{"_score": "desc"}, {"id": "asc"}],
+    "newest": [{"created_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}],
+    "oldest": [{"created_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+    "most_negative": [{"sentiment_score": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+    "most_positive": [{"sentiment_score": {"order": "desc", "missing": "_last"}}, {"id": "desc"}],
+}
+_ASCII_SEPARATOR = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")
+_ASCII_LOWER = str.maketrans({chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)})
+
+
+def fts_tokens(term: str) -> list[str]:
+    """What SQLite's 'ascii' tokenizer makes of one term, so both backends match the same documents."""
+    return _ASCII_SEPARATOR.sub(" ", term.translate(_ASCII_LOWER)).split()
+
+
+def fts_text(terms: Sequence[str]) -> str:
+    """All of a document's terms as one whitespace-separated string of fts_tokens, in one pass."""
+    return " ".join(_ASCII_SEPARATOR.sub(" ", " ".join(terms).translate(_ASCII_LOWER)).split())
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def to_source(record: IndexRecord) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": record.id, "text": record.text, "source": record.source,
+        "terms": fts_text(record.terms),
+    }
+    optional = {
+        "created_at": iso(record.created_at), "channel": record.channel, "industry": record.industry,
+        "product": record.product, "store": record.store, "sentiment": record.sentiment,
+        "sentiment_score": record.sentiment_score, "topic_id": record.topic_id,
+        "topic_label": record.topic_label, "near_duplicate_of": record.near_duplicate_of,
+        # Fields later records may carry (indicator mapping, aspect sentiment); the mapping has them.
+        "indicator_ids": getattr(record, "indicator_ids", None), "aspects": getattr(record, "aspects", None),
+    }
+    doc.update({key: value for key, value in optional.items() if value is not None})
+    if record.tags:
+        doc["tags"] = sorted(set(record.tags))
+    return doc
+
+
+def term_clauses(terms: Sequence[str]) -> list[dict[str, Any]] | None:
+    """One scoring clause per distinct query term; None when no term has anything searchable."""
+    clauses: list[dict[str, Any]] = []
+    for term in dict.fromkeys(terms):
+        tokens = fts_tokens(term)
+        if not tokens:
+            continue
+        if len(tokens) == 1:
+            clauses.append({"term": {"terms": tokens[0]}})
+        else:  # the embedded index quotes each term, i.e. its tokens must be adjacent and in order
+            clauses.append({"match_phrase": {"terms": {"query": " ".join(tokens), "analyzer": "whitespace"}}})
+    return clauses or None
+
+
+def filter_clauses(f: Filters) -> list[dict[str, Any]]:
+    clauses: list[dict[str, Any]] = []
+    for field, values in (("source", f.source), ("channel", f.channel), ("industry", f.industry),
+                          ("product", f.product), ("store", f.store), ("sentiment", f.sentiment),
+                          ("topic_id", f.topic), ("id", f.ids)):
+        if values:
+            clauses.append({"terms": {field: list(values)}})
+    clauses += [{"term": {"tags": tag}} for tag in f.tags]
+    bounds = {key: iso(value) for key, value in (("gte", f.since), ("lte", f.until)) if value}
+    if bounds:
+        clauses.append({"range": {"created_at": bounds}})
+    return clauses
+
+
+def build_query(query: SearchQuery) -> dict[str, Any]:
+    must: list[dict[str, Any]] = []
+    if query.terms:
+        clauses = term_clauses(query.terms)
+        if clauses is None:
+            return {"match_none": {}}  # nothing searchable is not "everything"
+        must = clauses
+    bool_query: dict[str, Any] = {"filter": filter_clauses(query.filters)}
+    if must:
+        bool_query["must"] = must
+    if query.filters.exclude_near_duplicates:
+        bool_query["must_not"] = [{"exists": {"field": "near_duplicate_of"}}]
+    return {"bool": bool_query}
+
+
+def effective_sort(query: SearchQuery) -> str:
+    """Relevance without searchable terms means nothing to rank by: newest first, as embedded does."""
+    if query.sort == "relevance" and not (query.terms and term_clauses(query.terms)):
+        return "newest"
+    return query.sort
+
+
+def facet_aggs(query: SearchQuery) -> dict[str, Any]:
+    aggs: dict[str, Any] = {}
+    for name in query.facets:
+        if name not in FACET_FIELD:
+            raise ValueError(f"unknown facet {name!r}")
+        aggs[f"facet_{name}"] = {"terms": {
+            "field": FACET_FIELD[name], "size": query.facet_size,
+            "shard_size": max(100, query.facet_size * 5),  # exact enough when there are several shards
+            "order": [{"_count": "desc"}, {"_key": "asc"}],
+        }}
+    return aggs
+
+
+def read_facets(query: SearchQuery, aggregations: dict[str, Any]) -> dict[str, dict[str, int]]:
+    return {name: {str(bucket["key"]): int(bucket["doc_count"])
+                   for bucket in aggregations[f"facet_{name}"]["buckets"]} for name in query.facets}
+
+
+def from_source(source: dict[str, Any]) -> dict[str, Any]:
+    """A stored document as the embedded backend's get() returns it."""
+    record = {name: source.get(name) for name in STORED_FIELDS}
+    record["terms"] = (source.get("terms") or "").split()
+    record["tags"] = sorted(source.get("tags") or [])
+    return record
