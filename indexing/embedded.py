@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -77,6 +78,13 @@ def _fts_query(terms: Sequence[str]) -> str | None:
     if not usable:
         return None
     return " AND ".join('"' + term.replace('"', '""') + '"' for term in dict.fromkeys(usable))
+
+
+def _top(counter: Counter[Any], size: int) -> dict[str, int]:
+    """Largest counts first, ties by value, None left out: the facet order every backend shares."""
+    ranked = sorted(((value, count) for value, count in counter.items() if value is not None),
+                    key=lambda item: (-item[1], item[0]))  # raw values: topic ids sort as numbers
+    return {str(value): count for value, count in ranked[:size]}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -213,11 +221,10 @@ class EmbeddedIndex(SearchBackend):
         ).fetchall()
         tags_by_id = self._tags_for([row["id"] for row in rows])
         hits = [self._hit(row, tags_by_id.get(row["id"], []), query) for row in rows]
-        total = self.count(query)
+        total, facets = self._total_and_facets(query)
         next_cursor = None
         if rows and len(rows) == query.limit:
             next_cursor = encode_cursor([rows[-1]["sort_key"], rows[-1]["id"]])
-        facets = {name: self._facet(name, query) for name in query.facets}
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
 
     def _hit(self, row: sqlite3.Row, tags: list[str], query: SearchQuery) -> SearchHit:
@@ -241,19 +248,32 @@ class EmbeddedIndex(SearchBackend):
             result.setdefault(doc_id, []).append(tag)
         return result
 
-    def _facet(self, name: str, query: SearchQuery) -> dict[str, int]:
-        if name == "tags":
+    def _total_and_facets(self, query: SearchQuery) -> tuple[int, dict[str, dict[str, int]]]:
+        """The match count and every facet from one pass over the matching rows.
+
+        One query instead of a GROUP BY per facet: each GROUP BY would run the full-text match again,
+        which made faceted searches ten times slower than the page itself.
+        """
+        unknown = [name for name in query.facets if name != "tags" and name not in _FACET_COLUMNS]
+        if unknown:
+            raise ValueError(f"unknown facet {unknown[0]!r}")
+        names = [name for name in query.facets if name in _FACET_COLUMNS]
+        from_where, params = self._from_where(query)
+        if not query.facets:
+            return int(self._conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0]), {}
+        columns = ", ".join(f"d.{_FACET_COLUMNS[name]}" for name in names) or "1"
+        counters: list[Counter[Any]] = [Counter() for _ in names]
+        total = 0
+        for row in self._conn.execute(f"SELECT {columns} {from_where}", params):
+            total += 1
+            for counter, value in zip(counters, row, strict=False):
+                counter[value] += 1
+        facets = {name: _top(counter, query.facet_size) for name, counter in zip(names, counters, strict=True)}
+        if "tags" in query.facets:
             from_where, params = self._from_where(query, " JOIN doc_tags t ON t.id = d.id")
-            sql = f"SELECT t.tag AS value, count(*) AS n {from_where} GROUP BY t.tag"
-        elif name in _FACET_COLUMNS:
-            column = _FACET_COLUMNS[name]
-            from_where, params = self._from_where(query)
-            sql = (f"SELECT d.{column} AS value, count(*) AS n {from_where} AND d.{column} IS NOT NULL "
-                   f"GROUP BY d.{column}")
-        else:
-            raise ValueError(f"unknown facet {name!r}")
-        rows = self._conn.execute(f"{sql} ORDER BY n DESC, value LIMIT ?", [*params, query.facet_size])
-        return {str(row["value"]): int(row["n"]) for row in rows}
+            rows = self._conn.execute(f"SELECT t.tag, count(*) {from_where} GROUP BY t.tag", params)
+            facets["tags"] = _top(Counter(dict(rows.fetchall())), query.facet_size)
+        return total, {name: facets[name] for name in query.facets}
 
     def date_histogram(self, query: SearchQuery, interval: Literal["day", "week", "month"] = "day"
                        ) -> list[tuple[str, int]]:
