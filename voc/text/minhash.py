@@ -36,7 +36,18 @@ def signature(text: str) -> np.ndarray | None:
     return signatures([text])[0]
 
 
+_BATCH = 256  # texts per vectorised pass: keeps the (permutations x n-grams) array in cache
+
+
 def signatures(texts: Sequence[str]) -> list[np.ndarray | None]:
+    """MinHash signatures of many texts (see ``_signature_batch``), a few hundred at a time."""
+    result: list[np.ndarray | None] = []
+    for start in range(0, len(texts), _BATCH):
+        result.extend(_signature_batch(texts[start : start + _BATCH]))
+    return result
+
+
+def _signature_batch(texts: Sequence[str]) -> list[np.ndarray | None]:
     """MinHash signatures over character n-grams of letters and digits (punctuation and spacing edits
     do not count), for many texts in one vectorised pass: numpy's per-call overhead would dominate if
     each short review were hashed alone. Repeated n-grams need no de-duplication: a minimum over a
