@@ -164,3 +164,22 @@ def test_near_duplicates_found_across_ingest_runs(service: Voc, tmp_path: Path) 
     service.ingest(write(tmp_path / "a.csv", f"id,text\na1,{spam}\n"), "review")
     report = service.ingest(write(tmp_path / "b.csv", f"id,text\nb1,{spam.replace('四天', '五天')}\n"), "review")
     assert report.near_duplicates == 1
+
+
+def test_near_duplicate_memory_is_bounded() -> None:
+    from voc.dedupe import NearDuplicateDetector
+    from voc.documents import Document
+    from voc.text import minhash
+
+    detector = NearDuplicateDetector(0.7, 90, capacity=4)
+    docs = [Document(f"d{i}", "review", text, text) for i, text in enumerate(
+        ["第一家店的外卖送得很慢汤也洒了", "物业费年年涨服务没有变好", "宽带天天断网客服不处理",
+         "信用卡年费莫名其妙被扣了", "快递柜超时收费太不合理了", "门店店员态度很好下次还来"])]
+    for doc in docs:
+        doc.minhash = minhash.to_bytes(minhash.signature(doc.text))  # type: ignore[arg-type]
+    flagged, rows = detector.assign(docs, datetime(2026, 11, 1))
+    assert flagged == 0 and len(rows) == 6
+    assert len(detector._signatures) <= 4 and "d5" in detector._signatures  # the newest are kept
+    copy = Document("c", "review", docs[5].text + "!", docs[5].text)
+    copy.minhash = minhash.to_bytes(minhash.signature(copy.text))  # type: ignore[arg-type]
+    assert detector.assign([copy], datetime(2026, 11, 1))[0] == 1 and copy.near_duplicate_of == "d5"

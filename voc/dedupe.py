@@ -22,11 +22,15 @@ from voc.text import minhash
 
 
 class NearDuplicateDetector:
-    def __init__(self, threshold: float, window_days: int) -> None:
+    """In-memory LSH over at most ``capacity`` representatives (about 0.5 KB each); past that the
+    oldest half is forgotten, so a run of millions of documents still fits the memory budget."""
+
+    def __init__(self, threshold: float, window_days: int, capacity: int = 400_000) -> None:
         self.threshold = threshold
         self.window_days = window_days
+        self.capacity = capacity
         self._buckets: dict[int, list[str]] = {}
-        self._signatures: dict[str, np.ndarray] = {}
+        self._signatures: dict[str, np.ndarray] = {}  # insertion-ordered: oldest first
 
     def load(self, conn: Connection, now: datetime) -> int:
         """Seed the buckets with recently registered signatures; returns how many."""
@@ -44,9 +48,17 @@ class NearDuplicateDetector:
         return count
 
     def _register(self, doc_id: str, sig: np.ndarray, keys: list[int]) -> None:
+        if len(self._signatures) >= self.capacity:
+            self._forget_oldest_half()
         self._signatures[doc_id] = sig
         for key in keys:
             self._buckets.setdefault(key, []).append(doc_id)
+
+    def _forget_oldest_half(self) -> None:
+        kept = list(self._signatures.items())[len(self._signatures) // 2 :]
+        self._signatures, self._buckets = {}, {}
+        for doc_id, sig in kept:
+            self._register(doc_id, sig, minhash.band_keys(sig))
 
     def assign(self, docs: Sequence[Document], now: datetime) -> tuple[int, list[dict[str, Any]]]:
         """Flag the batch's near-duplicates; returns the count and the signature rows to store."""

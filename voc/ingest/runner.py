@@ -10,7 +10,7 @@ import json
 import multiprocessing as mp
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -55,11 +55,39 @@ class IngestReport:
     rejects_file: str | None = None
     run_id: int | None = None
     seconds: float = 0.0
-    reasons: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected,
                 "rejects_file": self.rejects_file}
+
+
+class RejectsFile:
+    """The rejects file of one run: created on the first bad row, deleted if the run fails."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: Any = None
+
+    @property
+    def used(self) -> bool:
+        return self._handle is not None
+
+    def write(self, rejects: list[Reject]) -> None:
+        for reject in rejects:
+            if self._handle is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._handle = self.path.open("w", encoding="utf-8")
+            line = {"row": reject.row, "reason": reject.reason, "values": reject.values}
+            self._handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def __enter__(self) -> RejectsFile:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            if exc_type is not None:  # a failed run stores nothing, its rejects file included
+                self.path.unlink(missing_ok=True)
 
 
 class ChunkProcessor:
@@ -166,53 +194,34 @@ class Ingester:
         report = IngestReport(path=str(path), source=source)
         check_columns(path, fmt, source, options)
         chunks = _chunks(read_records(path, fmt), self.settings.batch_size)
-        rejects_path = self._rejects_path(path, started)
         workers = self.settings.worker_count if path.stat().st_size >= PARALLEL_MIN_BYTES else 1
-        seen: set[str] = set()
-        rejects_handle = None
-        try:
-            with self.store.engine.begin() as conn:
-                run_id = conn.execute(insert(ingest_runs).values(
-                    path=str(path), source=source, started_at=started, status="running"
-                )).inserted_primary_key[0]
-                near_duplicates = NearDuplicateDetector(self.settings.near_duplicate_jaccard,
-                                                        self.settings.near_duplicate_window_days)
-                near_duplicates.load(conn, started)
-                for result in self._results(chunks, source, options, workers):
-                    fresh = self._fresh(conn, result.documents, seen, report)
-                    flagged, signature_rows = near_duplicates.assign(fresh, started)
-                    report.near_duplicates += flagged
-                    rows = [document_row(doc, run_id, started) for doc in fresh]
-                    if rows:
-                        conn.execute(insert(documents), rows)
-                    if signature_rows:
-                        conn.execute(insert(minhash_signatures), signature_rows)
-                    report.accepted += len(rows)
-                    for reject in result.rejects:
-                        if rejects_handle is None:
-                            rejects_path.parent.mkdir(parents=True, exist_ok=True)
-                            rejects_handle = rejects_path.open("w", encoding="utf-8")
-                        rejects_handle.write(json.dumps(
-                            {"row": reject.row, "reason": reject.reason, "values": reject.values},
-                            ensure_ascii=False) + "\n")
-                        report.reasons[reject.reason.split(" ")[0]] = report.reasons.get(
-                            reject.reason.split(" ")[0], 0) + 1
-                    report.rejected += len(result.rejects)
-                    if progress:
-                        progress(len(result.documents) + len(result.rejects))
-                report.run_id = int(run_id)
-                report.rejects_file = str(rejects_path) if rejects_handle else None
-                report.seconds = (datetime.now() - started).total_seconds()
-                conn.execute(ingest_runs.update().where(ingest_runs.c.id == run_id).values(
-                    finished_at=datetime.now(), accepted=report.accepted, duplicates=report.duplicates,
-                    rejected=report.rejected, rejects_file=report.rejects_file, status="done"))
-        except BaseException:
-            if rejects_handle:
-                rejects_handle.close()
-                rejects_path.unlink(missing_ok=True)
-            raise
-        if rejects_handle:
-            rejects_handle.close()
+        rejects = RejectsFile(self._rejects_path(path, started))
+        with rejects, self.store.engine.begin() as conn:
+            run_id = conn.execute(insert(ingest_runs).values(
+                path=str(path), source=source, started_at=started, status="running"
+            )).inserted_primary_key[0]
+            near_duplicates = NearDuplicateDetector(self.settings.near_duplicate_jaccard,
+                                                    self.settings.near_duplicate_window_days)
+            near_duplicates.load(conn, started)
+            for result in self._results(chunks, source, options, workers):
+                fresh = self._fresh(conn, result.documents, report)
+                flagged, signature_rows = near_duplicates.assign(fresh, started)
+                report.near_duplicates += flagged
+                if fresh:
+                    conn.execute(insert(documents), [document_row(doc, run_id, started) for doc in fresh])
+                if signature_rows:
+                    conn.execute(insert(minhash_signatures), signature_rows)
+                report.accepted += len(fresh)
+                rejects.write(result.rejects)
+                report.rejected += len(result.rejects)
+                if progress:
+                    progress(len(result.documents) + len(result.rejects))
+            report.run_id = int(run_id)
+            report.rejects_file = str(rejects.path) if rejects.used else None
+            report.seconds = (datetime.now() - started).total_seconds()
+            conn.execute(ingest_runs.update().where(ingest_runs.c.id == run_id).values(
+                finished_at=datetime.now(), accepted=report.accepted, duplicates=report.duplicates,
+                rejected=report.rejected, rejects_file=report.rejects_file, status="done"))
         return report
 
     def _results(self, chunks: Iterator[list[RawRecord]], source: str, options: ColumnOptions,
@@ -226,11 +235,13 @@ class Ingester:
                           initargs=(self.settings, source, options)) as pool:
             yield from _bounded_parallel(pool, chunks, in_flight=workers * 2)
 
-    def _fresh(self, conn: Any, docs: list[Document], seen: set[str], report: IngestReport) -> list[Document]:
-        existing = self.store.existing_ids(conn, [doc.id for doc in docs])
+    def _fresh(self, conn: Any, docs: list[Document], report: IngestReport) -> list[Document]:
+        """Documents not stored yet. Earlier chunks of this run are already inserted in this
+        transaction, so only duplicates inside the chunk need remembering."""
+        seen = self.store.existing_ids(conn, [doc.id for doc in docs])
         fresh: list[Document] = []
         for doc in docs:
-            if doc.id in existing or doc.id in seen:
+            if doc.id in seen:
                 report.duplicates += 1
                 continue
             seen.add(doc.id)
