@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS docs (
     near_duplicate_of TEXT
 );
 CREATE INDEX IF NOT EXISTS docs_created ON docs(created_at);
+-- the exact sort keys of "newest"/"oldest", so a page of a large match needs no full sort
+CREATE INDEX IF NOT EXISTS docs_newest ON docs(coalesce(created_at, ''), id);
+CREATE INDEX IF NOT EXISTS docs_oldest ON docs(coalesce(created_at, '9999-12-31'), id);
 CREATE INDEX IF NOT EXISTS docs_source ON docs(source, created_at);
 CREATE INDEX IF NOT EXISTS docs_sentiment ON docs(sentiment);
 CREATE TABLE IF NOT EXISTS doc_tags (
@@ -80,6 +83,9 @@ def _fts_query(terms: Sequence[str]) -> str | None:
     return " AND ".join('"' + term.replace('"', '""') + '"' for term in dict.fromkeys(usable))
 
 
+FACET_CACHE_SIZE = 256
+
+
 def _top(counter: Counter[Any], size: int) -> dict[str, int]:
     """Largest counts first, ties by value, None left out: the facet order every backend shares."""
     ranked = sorted(((value, count) for value, count in counter.items() if value is not None),
@@ -103,6 +109,10 @@ class EmbeddedIndex(SearchBackend):
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        # Facet counts of recent queries, valid while the data is unchanged: our own writes bump
+        # _writes, other processes' commits change PRAGMA data_version.
+        self._facet_cache: OrderedDict[tuple[Any, ...], tuple[int, dict[str, dict[str, int]]]] = OrderedDict()
+        self._writes = 0
 
     def close(self) -> None:
         self._conn.close()
@@ -116,6 +126,7 @@ class EmbeddedIndex(SearchBackend):
                  r.near_duplicate_of) for r in records]
         ids = [(r.id,) for r in records]
         tag_rows = [(r.id, tag) for r in records for tag in r.tags]
+        self._writes += 1
         with self._lock, self._conn:
             # Delete first so the FTS delete trigger sees the old terms; INSERT OR REPLACE would not fire it.
             self._conn.executemany("DELETE FROM docs WHERE id = ?", ids)
@@ -126,6 +137,7 @@ class EmbeddedIndex(SearchBackend):
         return BulkReport(indexed=len(records))
 
     def delete(self, ids: Sequence[str]) -> int:
+        self._writes += 1
         with self._lock, self._conn:
             # rowcount, unlike total_changes, leaves out the FTS rows the trigger deletes
             deleted = self._conn.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in ids]).rowcount
@@ -133,6 +145,7 @@ class EmbeddedIndex(SearchBackend):
         return deleted
 
     def set_tags(self, tag: str, ids: Sequence[str], present: bool) -> int:
+        self._writes += 1
         with self._lock, self._conn:
             known = [(row[0], tag) for row in self._select_ids(ids)]
             sql = ("INSERT OR IGNORE INTO doc_tags (id, tag) VALUES (?, ?)" if present
@@ -140,6 +153,7 @@ class EmbeddedIndex(SearchBackend):
             return self._conn.executemany(sql, known).rowcount if known else 0
 
     def clear(self) -> None:
+        self._writes += 1
         with self._lock, self._conn:
             self._conn.execute("DELETE FROM docs")
             self._conn.execute("DELETE FROM doc_tags")
@@ -221,7 +235,7 @@ class EmbeddedIndex(SearchBackend):
         ).fetchall()
         tags_by_id = self._tags_for([row["id"] for row in rows])
         hits = [self._hit(row, tags_by_id.get(row["id"], []), query) for row in rows]
-        total, facets = self._total_and_facets(query)
+        total, facets = self._cached_total_and_facets(query)
         next_cursor = None
         if rows and len(rows) == query.limit:
             next_cursor = encode_cursor([rows[-1]["sort_key"], rows[-1]["id"]])
@@ -248,32 +262,46 @@ class EmbeddedIndex(SearchBackend):
             result.setdefault(doc_id, []).append(tag)
         return result
 
-    def _total_and_facets(self, query: SearchQuery) -> tuple[int, dict[str, dict[str, int]]]:
-        """The match count and every facet from one pass over the matching rows.
+    def _cached_total_and_facets(self, query: SearchQuery) -> tuple[int, dict[str, dict[str, int]]]:
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        key = (version, self._writes, tuple(query.terms), repr(query.filters), tuple(query.facets), query.facet_size)
+        cached = self._facet_cache.get(key)
+        if cached is None:
+            cached = self._facet_cache[key] = self._total_and_facets(query)
+            while len(self._facet_cache) > FACET_CACHE_SIZE:
+                self._facet_cache.popitem(last=False)
+        else:
+            self._facet_cache.move_to_end(key)
+        total, facets = cached
+        return total, {name: dict(counts) for name, counts in facets.items()}
 
-        One query instead of a GROUP BY per facet: each GROUP BY would run the full-text match again,
-        which made faceted searches ten times slower than the page itself.
+    def _total_and_facets(self, query: SearchQuery) -> tuple[int, dict[str, dict[str, int]]]:
+        """The match count and every facet from one statement.
+
+        The match is materialised once and grouped per facet in SQL; a GROUP BY per facet would run
+        the full-text match again each time, and counting rows in Python is slower still.
         """
         unknown = [name for name in query.facets if name != "tags" and name not in _FACET_COLUMNS]
         if unknown:
             raise ValueError(f"unknown facet {unknown[0]!r}")
         names = [name for name in query.facets if name in _FACET_COLUMNS]
         from_where, params = self._from_where(query)
-        if not query.facets:
-            return int(self._conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0]), {}
-        columns = ", ".join(f"d.{_FACET_COLUMNS[name]}" for name in names) or "1"
-        counters: list[Counter[Any]] = [Counter() for _ in names]
-        total = 0
-        for row in self._conn.execute(f"SELECT {columns} {from_where}", params):
-            total += 1
-            for counter, value in zip(counters, row, strict=False):
-                counter[value] += 1
-        facets = {name: _top(counter, query.facet_size) for name, counter in zip(names, counters, strict=True)}
+        columns = ", ".join(["d.id AS id", *(f"d.{_FACET_COLUMNS[name]} AS f{i}" for i, name in enumerate(names))])
+        parts = ["SELECT '', NULL, count(*) FROM m"]
+        parts += [f"SELECT '{name}', f{i}, count(*) FROM m WHERE f{i} IS NOT NULL GROUP BY f{i}"
+                  for i, name in enumerate(names)]
         if "tags" in query.facets:
-            from_where, params = self._from_where(query, " JOIN doc_tags t ON t.id = d.id")
-            rows = self._conn.execute(f"SELECT t.tag, count(*) {from_where} GROUP BY t.tag", params)
-            facets["tags"] = _top(Counter(dict(rows.fetchall())), query.facet_size)
-        return total, {name: facets[name] for name in query.facets}
+            parts.append("SELECT 'tags', t.tag, count(*) FROM m JOIN doc_tags t ON t.id = m.id GROUP BY t.tag")
+        rows = self._conn.execute(
+            f"WITH m AS MATERIALIZED (SELECT {columns} {from_where}) {' UNION ALL '.join(parts)}", params)
+        counters: dict[str, Counter[Any]] = {name: Counter() for name in query.facets}
+        total = 0
+        for name, value, count in rows:
+            if name:
+                counters[name][value] = count
+            else:
+                total = int(count)
+        return total, {name: _top(counters[name], query.facet_size) for name in query.facets}
 
     def date_histogram(self, query: SearchQuery, interval: Literal["day", "week", "month"] = "day"
                        ) -> list[tuple[str, int]]:

@@ -99,3 +99,17 @@ def test_upsert_tags_delete_and_histogram(index: EmbeddedIndex) -> None:
     assert all(datetime.fromisoformat(day).weekday() == 0 for day, _ in weeks)
     index.clear()
     assert index.count() == 0 and index.search(SearchQuery(terms=["快递"])).total == 0
+
+
+def test_cached_facets_follow_writes_from_this_and_other_connections(index: EmbeddedIndex, tmp_path: Path) -> None:
+    query = SearchQuery(terms=["快递"])
+    assert index.search(query).facets["industry"] == {"logistics": 2}
+    index.index([record(7, "快递 丢了", "快递丢了", industry="retail")])
+    assert index.search(query).facets["industry"] == {"logistics": 2, "retail": 1}  # own write seen
+    other = EmbeddedIndex(tmp_path / "index.sqlite")
+    other.delete(["d007"])
+    other.close()
+    result = index.search(query)  # another process's commit is seen too
+    assert result.total == 2 and result.facets["industry"] == {"logistics": 2}
+    result.facets["industry"]["tampered"] = 1
+    assert "tampered" not in index.search(query).facets["industry"]  # callers get copies
