@@ -154,3 +154,23 @@ def test_picklable(style: str) -> None:
     copy = pickle.loads(pickle.dumps(masker))
     assert copy.mask("电话13812345678") == masker.mask("电话13812345678")
     assert copy.types == ("phone", "email")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("聯絡電話 7724 7585，方案很划算", "聯絡電話 [手机号]，方案很划算"),
+        ("请致电+852 6344 5490", "请致电[手机号]"),
+        ("手機0912-345-678", "手機[手机号]"),
+        ("+886 912 345 678 找我", "[手机号] 找我"),
+        ("Tel: 6234 5678", "Tel: [手机号]"),
+        ("订单号 12345678 已发货", "订单号 12345678 已发货"),  # a bare 8-digit run is not a phone
+    ],
+)
+def test_hong_kong_taiwan_and_announced_phones(text: str, masked: str) -> None:
+    assert PiiMasker().mask(text)[0] == masked
+
+
+def test_partial_style_never_shows_more_than_four_digits_of_short_phones() -> None:
+    assert PiiMasker(style="partial").mask("電話 2345 6789")[0] == "電話 ****6789"
+    assert PiiMasker(style="partial").mask("手機0912-345-678")[0] == "手機******5678"

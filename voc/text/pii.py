@@ -1,4 +1,4 @@
-"""PII masking: mainland mobile and landline numbers, ID numbers, bank cards, e-mail addresses.
+"""PII masking: mobile and landline numbers, ID numbers, bank cards, e-mail addresses.
 
 Detection runs on a *view* of the text in which full-width ASCII (``１３８``, ``＠``, ``－``) and the
 ideographic space are mapped to ASCII one code point for one code point, so offsets in the view are
@@ -62,6 +62,19 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
     ),
 }
+# Phones outside the mainland format, also masked as "phone": Hong Kong/Macau numbers with their
+# country code, Taiwan mobiles, and any 8-digit number (optionally with a country code) right after a
+# word that announces a phone number — "聯絡電話 6344 5490" is personal, a bare 8-digit run may be an
+# order number.
+_OTHER_PHONES: tuple[re.Pattern[str], ...] = (
+    re.compile(r"(?<![\d+])(?:\+|00)?85[23][ -]?[2-9]\d{3}[ -]?\d{4}(?!\d)"),
+    re.compile(r"(?<![\d+])(?:(?:\+|00)?886[ -]?9\d\d|09\d\d)[ -]?\d{3}[ -]?\d{3}(?!\d)"),
+)
+_PHONE_CONTEXT = re.compile(
+    r"(?:电话|電話|手机|手機|联系|聯絡|聯繫|聯系|致电|致電|打给|打給|call|tel|phone|whatsapp)[^0-9]{0,6}?"
+    r"((?:\+\d{1,3}[ -]?)?[2-9]\d{3}[ -]?\d{4})(?!\d)",
+    re.IGNORECASE,
+)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -115,8 +128,9 @@ def _partial(kind: str, found: str) -> str:
         return f"{local[0]}***@{domain}"
     digits = _digits(found) + ("X" if found[-1:] in "Xx" else "")
     if kind == "phone":
-        digits = digits[-11:]  # drop a +86 / 0086 prefix
-        return f"{digits[:3]}****{digits[-4:]}"
+        if len(digits) >= 11 and digits[-11] == "1":  # mainland mobile, perhaps after +86 / 0086
+            return f"{digits[-11:-8]}****{digits[-4:]}"
+        return f"{'*' * (min(len(digits), 10) - 4)}{digits[-4:]}"
     if kind == "landline":
         area = 3 if digits[1] in "12" else 4
         return f"{digits[:area]}-{'*' * (len(digits) - area - 4)}{digits[-4:]}"
@@ -138,6 +152,7 @@ class PiiMasker:
         self.style = style
         self._digit_patterns = [(kind, _PATTERNS[kind]) for kind in self.types if kind != "email"]
         self._email = "email" in self.types
+        self._other_phones = "phone" in self.types
         # Module-level functions, not lambdas: the masker must pickle for worker processes.
         self._replace: Callable[[str, str], str] = _tag if style == "tag" else _partial
 
@@ -176,6 +191,10 @@ class PiiMasker:
             for match in pattern.finditer(view):
                 if _valid(kind, match.group()):
                     candidates.append((kind, match.start(), match.end()))
+        if self._other_phones:
+            for pattern in _OTHER_PHONES:
+                candidates.extend(("phone", m.start(), m.end()) for m in pattern.finditer(view))
+            candidates.extend(("phone", m.start(1), m.end(1)) for m in _PHONE_CONTEXT.finditer(view))
         if self._email and "@" in view:
             candidates.extend(("email", m.start(), m.end()) for m in _PATTERNS["email"].finditer(view))
         if len(candidates) < 2:
