@@ -179,13 +179,23 @@ class EmbeddedIndex(SearchBackend):
             "SELECT tag FROM doc_tags WHERE id = ? ORDER BY tag", (doc_id,))]
         return record
 
-    def _from_where(self, query: SearchQuery, extra_join: str = "") -> tuple[str, list[Any]]:
-        """FROM and WHERE (always present, so callers append with AND) shared by every read."""
+    def _from_where(self, query: SearchQuery, extra_join: str = "", *, ranked: bool = False
+                    ) -> tuple[str, list[Any]]:
+        """FROM and WHERE (always present, so callers append with AND) shared by every read.
+
+        ``ranked`` joins the BM25 rank of each match (only a relevance-sorted page needs it).
+        """
         params: list[Any] = []
         match = _fts_query(query.terms)
-        if match:
+        if match and ranked:
             sql = ("FROM docs d JOIN (SELECT rowid AS rid, bm25(docs_fts) AS rank FROM docs_fts "
                    "WHERE docs_fts MATCH ?) m ON m.rid = d.rid")
+            params.append(match)
+        elif match:
+            # No ranking needed: a membership test lets SQLite walk a filter or sort index and stop at
+            # the page, instead of joining every full-text match.
+            sql = ("FROM docs d JOIN (SELECT 0.0 AS rank) m "
+                   "ON d.rid IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
             params.append(match)
         elif query.terms:
             return f"FROM docs d JOIN (SELECT 0.0 AS rank) m{extra_join} WHERE 0", []
@@ -218,8 +228,8 @@ class EmbeddedIndex(SearchBackend):
         return int(self._conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0])
 
     def search(self, query: SearchQuery) -> SearchResult:
-        from_where, params = self._from_where(query)
         sort = query.sort if query.sort != "relevance" or _fts_query(query.terms) else "newest"
+        from_where, params = self._from_where(query, ranked=sort == "relevance")
         key, direction = _SORTS[sort]
         page_sql, page_params = from_where, list(params)
         if query.cursor:
