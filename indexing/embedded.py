@@ -6,12 +6,14 @@ import sqlite3
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from indexing.base import (
     BulkReport,
+    Filters,
     IndexRecord,
     SearchBackend,
     SearchHit,
@@ -84,6 +86,10 @@ def _fts_query(terms: Sequence[str]) -> str | None:
 
 
 FACET_CACHE_SIZE = 256
+
+
+def _has_filters(filters: Filters) -> bool:
+    return any(getattr(filters, name.name) for name in fields(filters))
 
 
 def _top(counter: Counter[Any], size: int) -> dict[str, int]:
@@ -295,7 +301,8 @@ class EmbeddedIndex(SearchBackend):
         if unknown:
             raise ValueError(f"unknown facet {unknown[0]!r}")
         names = [name for name in query.facets if name in _FACET_COLUMNS]
-        from_where, params = self._from_where(query)
+        # Without filters, joining the matches is cheaper than a membership test over every row.
+        from_where, params = self._from_where(query, ranked=not _has_filters(query.filters))
         columns = ", ".join(["d.id AS id", *(f"d.{_FACET_COLUMNS[name]} AS f{i}" for i, name in enumerate(names))])
         parts = ["SELECT '', NULL, count(*) FROM m"]
         parts += [f"SELECT '{name}', f{i}, count(*) FROM m WHERE f{i} IS NOT NULL GROUP BY f{i}"
