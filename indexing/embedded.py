@@ -130,13 +130,14 @@ class EmbeddedIndex(SearchBackend):
         rows = [(r.id, r.text, " ".join(r.terms), r.source, _iso(r.created_at), r.channel, r.industry,
                  r.product, r.store, r.sentiment, r.sentiment_score, r.topic_id, r.topic_label,
                  r.near_duplicate_of) for r in records]
-        ids = [(r.id,) for r in records]
         tag_rows = [(r.id, tag) for r in records for tag in r.tags]
         self._writes += 1
         with self._lock, self._conn:
-            # Delete first so the FTS delete trigger sees the old terms; INSERT OR REPLACE would not fire it.
-            self._conn.executemany("DELETE FROM docs WHERE id = ?", ids)
-            self._conn.executemany("DELETE FROM doc_tags WHERE id = ?", ids)
+            # Replace by deleting first, so the FTS delete trigger sees the old terms (INSERT OR REPLACE
+            # would not fire it); only ids already present, as most batches are new documents.
+            present = [(row[0],) for row in self._select_ids([r.id for r in records])]
+            self._conn.executemany("DELETE FROM docs WHERE id = ?", present)
+            self._conn.executemany("DELETE FROM doc_tags WHERE id = ?", present)
             placeholders = ",".join("?" * len(_COLUMNS))
             self._conn.executemany(f"INSERT INTO docs ({','.join(_COLUMNS)}) VALUES ({placeholders})", rows)
             self._conn.executemany("INSERT OR IGNORE INTO doc_tags (id, tag) VALUES (?, ?)", tag_rows)
