@@ -16,6 +16,7 @@ from voc.ingest.runner import Ingester, IngestReport
 from voc.pipeline import Pipeline, pii_dicts
 from voc.settings import VocSettings
 from voc.store import DocumentStore
+from voc.text.normalize import Normalizer
 from voc.text.tokenize import Tokenizer
 
 
@@ -44,6 +45,11 @@ class Voc:
     @cached_property
     def tokenizer(self) -> Tokenizer:
         return Tokenizer.from_settings(self.settings)
+
+    @cached_property
+    def normalizer(self) -> Normalizer:
+        """Queries are normalised like documents (width, Traditional characters), without the pipeline."""
+        return Normalizer(to_simplified=self.settings.to_simplified)
 
     @cached_property
     def pipeline(self) -> Pipeline:
@@ -130,7 +136,7 @@ class Voc:
     def query_terms(self, text: str | None) -> list[str]:
         if not text or not text.strip():
             return []
-        normalised = self.pipeline.stages[0]([Document("", "review", text, text)])[0].text
+        normalised = self.normalizer(text)
         return self.tokenizer.tokenize(normalised) or [normalised.strip().lower()]
 
     def build_query(self, text: str | None = None, *, filters: Filters | None = None,
