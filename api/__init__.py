@@ -1,0 +1,1 @@
+"""The FastAPI service (issue 7): routes over voc.service.Voc, API keys and roles. Not built yet."""
