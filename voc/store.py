@@ -226,33 +226,28 @@ class DocumentStore:
         self, *, only_unindexed: bool = False, source: str | None = None,
         since: datetime | None = None, batch_size: int = 1000,
     ) -> Iterator[list[Document]]:
-        """Batches in id order, read by keyset so memory stays flat on large stores."""
-        last_id = ""
-        while True:
-            query = select(documents).where(documents.c.id > last_id).order_by(documents.c.id).limit(batch_size)
-            if only_unindexed:
-                query = query.where(documents.c.indexed.is_(False))
-            if source:
-                query = query.where(documents.c.source == source)
-            if since:
-                query = query.where(documents.c.created_at >= since)
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).all()
-                if not rows:
-                    return
-                doc_tags = self.tags_for(conn, [row.id for row in rows])
+        """Whole documents in id order, with their tags."""
+        conditions = [documents.c.source == source] if source else []
+        if since:
+            conditions.append(documents.c.created_at >= since)
+        for rows, doc_tags in self._keyset_batches([documents], conditions, only_unindexed, batch_size):
             yield [row_document(row, doc_tags.get(row.id, [])) for row in rows]
-            last_id = rows[-1].id
 
     def iter_index_rows(self, *, only_unindexed: bool = True, batch_size: int = 2000
                         ) -> Iterator[tuple[list[Any], dict[str, list[str]]]]:
-        """Just the columns an index needs (no JSON decoding), with each batch's tags, by keyset."""
+        """Just the columns an index needs (no JSON decoding), with each batch's tags."""
         columns = [documents.c[name] for name in INDEX_COLUMNS]
+        yield from self._keyset_batches(columns, [], only_unindexed, batch_size)
+
+    def _keyset_batches(self, columns: list[Any], conditions: list[Any], only_unindexed: bool, batch_size: int
+                        ) -> Iterator[tuple[list[Any], dict[str, list[str]]]]:
+        """Batches in id order read by keyset (memory stays flat on large stores), with their tags."""
+        if only_unindexed:
+            conditions = [*conditions, documents.c.indexed.is_(False)]
         last_id = ""
         while True:
-            query = select(*columns).where(documents.c.id > last_id).order_by(documents.c.id).limit(batch_size)
-            if only_unindexed:
-                query = query.where(documents.c.indexed.is_(False))
+            query = (select(*columns).where(documents.c.id > last_id, *conditions)
+                     .order_by(documents.c.id).limit(batch_size))
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
                 if not rows:
