@@ -40,12 +40,17 @@ class NearDuplicateDetector:
             .where(minhash_signatures.c.registered_at >= since)
             .order_by(minhash_signatures.c.registered_at, minhash_signatures.c.document_id)
         )
-        count = 0
-        for doc_id, data in rows:
-            sig = minhash.from_bytes(data)
-            self._register(doc_id, sig, minhash.band_keys(sig))
-            count += 1
-        return count
+        loaded = [(doc_id, minhash.from_bytes(data)) for doc_id, data in rows]
+        self._register_many(loaded)
+        return len(loaded)
+
+    def _register_many(self, items: list[tuple[str, np.ndarray]]) -> None:
+        """Register known signatures, computing their band keys in one vectorised pass."""
+        if not items:
+            return
+        keys = minhash.band_key_rows(np.stack([sig for _, sig in items]))
+        for (doc_id, sig), doc_keys in zip(items, keys, strict=True):
+            self._register(doc_id, sig, doc_keys)
 
     def _register(self, doc_id: str, sig: np.ndarray, keys: list[int]) -> None:
         if len(self._signatures) >= self.capacity:
@@ -57,8 +62,7 @@ class NearDuplicateDetector:
     def _forget_oldest_half(self) -> None:
         kept = list(self._signatures.items())[len(self._signatures) // 2 :]
         self._signatures, self._buckets = {}, {}
-        for doc_id, sig in kept:
-            self._register(doc_id, sig, minhash.band_keys(sig))
+        self._register_many(kept)
 
     def assign(self, docs: Sequence[Document], now: datetime) -> tuple[int, list[dict[str, Any]]]:
         """Flag the batch's near-duplicates; returns the count and the signature rows to store."""
