@@ -13,20 +13,21 @@ index_app = typer.Typer(help="The search index (derived from the document store)
 @index_app.command("sync")
 def sync(as_json: JsonOpt = False) -> None:
     """Index stored documents that are not indexed yet (resumes an interrupted run)."""
-    service = open_service()
-    with progress_bar("index", service.store.unindexed_count(), enabled=not as_json) as advance:
-        report = service.sync_index(progress=advance)
-    service.close()
-    _print(report.indexed, report.errors, report.pending, as_json)
+    _run("index", rebuild=False, as_json=as_json)
 
 
 @index_app.command("rebuild")
 @index_app.command("reindex")
 def rebuild(as_json: JsonOpt = False) -> None:
     """Rebuild the index from the document store (Elasticsearch: a new version, then an atomic alias swap)."""
+    _run("reindex", rebuild=True, as_json=as_json)
+
+
+def _run(label: str, *, rebuild: bool, as_json: bool) -> None:
     service = open_service()
-    with progress_bar("reindex", service.store.count(), enabled=not as_json) as advance:
-        report = service.rebuild_index(progress=advance)
+    total = service.store.count() if rebuild else service.store.unindexed_count()
+    with progress_bar(label, total, enabled=not as_json) as advance:
+        report = service.rebuild_index(progress=advance) if rebuild else service.sync_index(progress=advance)
     service.close()
     _print(report.indexed, report.errors, report.pending, as_json)
 
