@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from voc.documents import Document, PiiSpan, Turn, document_id
@@ -151,7 +152,39 @@ def optional_analysis_stages(settings: VocSettings) -> list[Stage]:
         from voc.sentiment import load_analyzer
 
         stages.append(SentimentStage(load_analyzer(settings)))
+    if "topics" in settings.analysis_stages:
+        from voc.topics.service import model_path
+
+        if model_path(settings).is_file():
+            stages.append(TopicStage(model_path(settings)))
     return stages
+
+
+@dataclass(slots=True)
+class TopicStage:
+    """Gives new documents a topic of the last build (nearest centroid), without re-clustering."""
+
+    path: Path
+    _bundle: dict[str, Any] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path}  # each worker loads the model itself rather than receiving a copy
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.path = state["path"]
+        self._bundle = None
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        if self._bundle is None:
+            import joblib
+
+            self._bundle = joblib.load(self.path)
+        bundle = self._bundle
+        indices, _ = bundle["model"].assign([doc.tokens for doc in docs], [doc.text for doc in docs])
+        for doc, index in zip(docs, indices.tolist(), strict=True):
+            doc.topic_id = bundle["topic_ids"][index] if index >= 0 else -1
+            doc.topic_label = bundle["labels"][index] if index >= 0 else None
+        return docs
 
 
 @dataclass(slots=True)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from indexing import Filters, IndexRecord, SearchBackend, SearchQuery, SearchResult, open_backend
 from voc.documents import Document
+from voc.ingest.batch import BatchIngester, ItemResult, RecordItem
 from voc.ingest.records import ColumnOptions
 from voc.ingest.runner import Ingester, IngestReport
 from voc.pipeline import Pipeline, pii_dicts
@@ -18,6 +19,9 @@ from voc.settings import VocSettings
 from voc.store import DocumentStore
 from voc.text.normalize import Normalizer
 from voc.text.tokenize import Tokenizer
+
+if TYPE_CHECKING:
+    from voc.topics.service import TopicService
 
 
 @dataclass(slots=True)
@@ -50,6 +54,12 @@ class Voc:
     def normalizer(self) -> Normalizer:
         """Queries are normalised like documents (width, Traditional characters), without the pipeline."""
         return Normalizer(to_simplified=self.settings.to_simplified)
+
+    @cached_property
+    def topics(self) -> TopicService:
+        from voc.topics.service import TopicService
+
+        return TopicService(self)
 
     @cached_property
     def pipeline(self) -> Pipeline:
@@ -111,6 +121,25 @@ class Voc:
     # --- analysis -----------------------------------------------------------------------------
     def analyze(self, text: str, source: str = "review") -> dict[str, Any]:
         """Run every pipeline stage on one text without storing it."""
+        return self.analyze_many([text], source)[0]
+
+    def analyze_many(self, texts: Sequence[str], source: str = "review") -> list[dict[str, Any]]:
+        """Analyse texts in one pipeline pass (batched models are much faster than one call per text)."""
+        docs = [self._analysis_document(text, source) for text in texts]
+        results: list[dict[str, Any]] = []
+        for doc in self.pipeline(docs) if docs else []:
+            result: dict[str, Any] = {"text": doc.text, "tokens": doc.tokens, "pii": pii_dicts(doc.pii)}
+            if doc.turns:
+                result["turns"] = [{"role": t.role, "text": t.text} for t in doc.turns]
+            if "sentiment" in doc.analysis:
+                result["sentiment"] = doc.analysis["sentiment"]
+            if doc.topic_id is not None:
+                result["topic"] = {"id": doc.topic_id, "label": doc.topic_label}
+            results.append(result)
+        return results
+
+    @staticmethod
+    def _analysis_document(text: str, source: str) -> Document:
         doc = Document(id="", source=source, text=text, text_original=text)
         if source == "hotline":
             from voc.ingest.hotline import TranscriptError, customer_text, parse_transcript
@@ -120,17 +149,18 @@ class Voc:
                 doc.text = customer_text(doc.turns) or text
             except TranscriptError:
                 pass
-        (doc,) = self.pipeline([doc])
-        result: dict[str, Any] = {
-            "text": doc.text,
-            "tokens": doc.tokens,
-            "pii": pii_dicts(doc.pii),
-        }
-        if doc.turns:
-            result["turns"] = [{"role": t.role, "text": t.text} for t in doc.turns]
-        if "sentiment" in doc.analysis:
-            result["sentiment"] = doc.analysis["sentiment"]
-        return result
+        return doc
+
+    @cached_property
+    def batch_ingester(self) -> BatchIngester:
+        return BatchIngester(self.settings, self.store, pipeline=lambda: self.pipeline)
+
+    def ingest_records(self, items: Sequence[RecordItem], origin: str = "api") -> list[ItemResult]:
+        """Ingest documents given as records, with a result per item; then index what is new."""
+        results = self.batch_ingester.ingest(items, origin=origin)
+        if any(result.status == "accepted" for result in results):
+            self.sync_index()
+        return results
 
     # --- search and tags ----------------------------------------------------------------------
     def query_terms(self, text: str | None) -> list[str]:

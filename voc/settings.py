@@ -79,11 +79,33 @@ class VocSettings(BaseSettings):
     workers: int = Field(0, ge=0, description="Worker processes for ingest; 0 means one per core.")
     batch_size: int = Field(500, ge=1)
 
-    analysis_stages: list[Literal["sentiment"]] = Field(
-        default_factory=lambda: ["sentiment"], description="Optional analysis stages run after tokenising."
+    analysis_stages: list[Literal["sentiment", "topics"]] = Field(
+        default_factory=lambda: ["sentiment", "topics"],
+        description="Optional analysis stages run after tokenising; topics assigns new documents to the "
+        "topics of the last `voc topics build` (nothing before the first build).",
     )
     sentiment_model: str | None = Field(
         None, description="Directory of a sentiment model (default: the shipped one)."
+    )
+    topic_embedding: str = Field(
+        "tfidf-svd", description="Topic embedding: tfidf-svd (offline default) or a transformer encoder's hub name "
+        "or local path (mean pooling)."
+    )
+    topic_min_cluster_share: float = Field(
+        0.01, gt=0, lt=0.5, description="Smallest topic as a share of the documents clustered (HDBSCAN)."
+    )
+    topic_reassign_threshold: float = Field(
+        0.15, ge=0, le=1, description="Cosine to a topic centre at which an outlier or new document joins it."
+    )
+
+    api_rate_limit_per_minute: int = Field(
+        1200, ge=0, description="Requests per minute per API key in each server worker; 0 turns the limit off."
+    )
+    api_rate_limit_burst: int = Field(100, ge=1, description="Requests a key may send at once before limiting.")
+    api_max_body_bytes: int = Field(16_000_000, ge=1_000, description="Largest JSON request body.")
+    api_max_upload_bytes: int = Field(200_000_000, ge=1_000, description="Largest file for POST /v1/documents/upload.")
+    api_job_threshold_bytes: int = Field(
+        1_000_000, ge=0, description="Uploads larger than this are ingested as a background job (202 + job id)."
     )
 
     @field_validator("pii_types")

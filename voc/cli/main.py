@@ -13,9 +13,13 @@ from voc.cli import common
 from voc.cli.common import JsonOpt, emit_json, fail, open_service, progress_bar
 from voc.cli.es import es_app
 from voc.cli.index import index_app
+from voc.cli.indicators import indicators_app
+from voc.cli.keys import keys_app
 from voc.cli.models import models_app
 from voc.cli.search import search_command, show_command
+from voc.cli.serve import serve_command
 from voc.cli.tags import tag_app
+from voc.cli.topics import topics_app
 from voc.cli.words import words_app
 from voc.ingest.encoding import UnreadableFileError
 from voc.ingest.readers import FORMATS
@@ -33,8 +37,12 @@ app.add_typer(words_app, name="words")
 app.add_typer(index_app, name="index")
 app.add_typer(models_app, name="models")
 app.add_typer(es_app, name="es")
+app.add_typer(topics_app, name="topics")
+app.add_typer(indicators_app, name="indicators")
 app.command("search")(search_command)
 app.command("show")(show_command)
+app.add_typer(keys_app, name="keys")
+app.command("serve")(serve_command)
 
 
 

@@ -251,6 +251,10 @@ class Tokenizer:
             terms.append(token)
         return terms
 
+    def part_of_speech(self, word: str) -> str | None:
+        """jieba's dictionary part-of-speech tag for a word; None for words it does not tag (domain terms)."""
+        return self._pos_tokenizer().word_tag_tab.get(word)
+
     def is_known_word(self, word: str) -> bool:
         """In the jieba dictionary, the domain dictionary or a user dictionary."""
         return bool(self._core.jieba.FREQ.get(word))

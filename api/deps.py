@@ -1,0 +1,121 @@
+"""What routes depend on: the per-app state, and `require(permission)` for auth, rate limit and role."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import ApiKey, KeyStore
+from api.errors import ApiError
+from api.jobs import JobRunner, jobs_engine
+from api.metrics import Metrics
+from api.ratelimit import RateLimiter, retry_after_header
+from indexing import open_backend
+from voc.service import Voc
+from voc.settings import VocSettings
+
+
+class _Serialized:
+    """Proxy running every method of the wrapped object under one lock.
+
+    The embedded index shares one SQLite connection and an in-memory facet cache; the CLI uses it from
+    one thread, the server from many. A proxy rather than a SearchBackend subclass, so methods other
+    engineers add to the backends need no change here.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attr(*args, **kwargs)
+
+        return locked
+
+
+class ApiVoc(Voc):
+    """The service facade as the server uses it from many threads."""
+
+    @cached_property
+    def index(self) -> Any:  # type: ignore[override]
+        backend = open_backend(self.settings)
+        return _Serialized(backend) if backend.name == "embedded" else backend
+
+
+@dataclass(slots=True)
+class ApiState:
+    settings: VocSettings
+    voc: Voc
+    keys: KeyStore
+    jobs: JobRunner
+    limiter: RateLimiter
+    metrics: Metrics
+
+    @classmethod
+    def from_settings(cls, settings: VocSettings) -> ApiState:
+        # One process per server worker: ingest must not fork a process pool out of a threaded server.
+        voc = ApiVoc(settings.model_copy(update={"workers": 1}))
+        jobs = JobRunner(jobs_engine(voc.store.engine, settings.home))
+        return cls(settings=settings, voc=voc, keys=KeyStore(voc.store.engine), jobs=jobs,
+                   limiter=RateLimiter(settings.api_rate_limit_per_minute, settings.api_rate_limit_burst),
+                   metrics=Metrics())
+
+    def close(self) -> None:
+        """Release connections and threads. The state stays usable: an app may be started and stopped
+        more than once (test clients do), so what was closed is reopened on next use."""
+        self.jobs.shutdown()
+        if self.jobs.engine is not self.voc.store.engine:
+            self.jobs.engine.dispose()
+        self.voc.close()  # a disposed SQLAlchemy engine reconnects by itself; the index does not
+        self.voc.__dict__.pop("index", None)
+
+
+def get_state(request: Request) -> ApiState:
+    return request.app.state.voc_api  # type: ignore[no-any-return]
+
+
+State = Annotated[ApiState, Depends(get_state)]
+
+bearer = HTTPBearer(auto_error=False, description="An API key from `voc keys create`, as `Bearer <key>`.")
+
+
+def require(permission: str | None = None) -> Callable[..., Awaitable[ApiKey]]:
+    """Dependency: a valid key (401), within its rate (429), whose role grants ``permission`` (403).
+
+    ``None`` only asks for a valid key, whatever the role.
+    """
+
+    async def dependency(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+    ) -> ApiKey:
+        state = get_state(request)
+        key = state.keys.verify(credentials.credentials) if credentials else None
+        if key is None:
+            raise ApiError(401, "a valid API key is required: Authorization: Bearer <key>",
+                           headers={"WWW-Authenticate": "Bearer"})
+        wait = state.limiter.acquire(key.id, key.rate_limit_per_minute)
+        if wait > 0:
+            raise ApiError(429, "rate limit exceeded for this API key", details={"retry_after_s": round(wait, 2)},
+                           headers={"Retry-After": retry_after_header(wait)})
+        if permission is not None and not key.can(permission):
+            raise ApiError(403, f"the {key.role} role may not do this (needs {permission!r})",
+                           details={"role": key.role, "permission": permission})
+        request.state.api_key = key
+        return key
+
+    dependency.__name__ = f"require_{permission or 'key'}"
+    return dependency

@@ -1,0 +1,20 @@
+"""The routers, one module per area. The app factory includes these lists in order; a new area (topics,
+indicators, suggestions) adds its router to ``V1_ROUTERS`` and picks a permission from api.auth."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import analyze, documents, health, jobs, search, tags, upload
+
+# Under /v1, behind an API key.
+V1_ROUTERS: list[APIRouter] = [
+    analyze.router,
+    upload.router,  # before documents: /documents/upload must not be read as /documents/{doc_id}
+    documents.router,
+    search.router,
+    tags.router,
+    jobs.router,
+]
+# At the root, without a key.
+ROOT_ROUTERS: list[APIRouter] = [health.router]

@@ -1,0 +1,132 @@
+"""GET /v1/search: full text with filters, facets, sort, page or cursor, highlights."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from api.auth import ApiKey
+from api.deps import State, require
+from api.errors import ApiError
+from api.schemas import Name, SentimentLabel, SourceKind, Strict, TagName, Timestamp
+from indexing import FACET_FIELDS, Filters, SearchQuery
+from indexing.base import decode_cursor
+from voc.service import Voc
+
+router = APIRouter(tags=["search"])
+
+FacetName = Literal["source", "channel", "industry", "product", "store", "sentiment", "topic", "tags", "none"]
+SortName = Literal["relevance", "newest", "oldest", "most_negative", "most_positive"]
+TopicId = Annotated[int, Field(ge=-1, le=2**31 - 1)]
+MAX_WINDOW = 10_000  # page × limit; deeper pages use the cursor (as Elasticsearch's result window)
+
+
+class SearchFilters(Strict):
+    """What to match. Every filter repeats (any of its values); every tag listed must be present."""
+
+    q: Annotated[str, Field(max_length=500)] | None = Field(None, description="Words (segmented with jieba; all "
+                                                                              "must match). Omit for everything.")
+    source: list[SourceKind] = Field(default_factory=list)
+    channel: list[Name] = Field(default_factory=list)
+    industry: list[Name] = Field(default_factory=list)
+    product: list[Name] = Field(default_factory=list)
+    store: list[Name] = Field(default_factory=list)
+    sentiment: list[SentimentLabel] = Field(default_factory=list)
+    topic: list[TopicId] = Field(default_factory=list)
+    tag: list[TagName] = Field(default_factory=list)
+    since: date | None = Field(None, description="From this day (inclusive).")
+    until: date | None = Field(None, description="Up to this day (inclusive).")
+    no_duplicates: bool = Field(False, description="Hide near-duplicate copies.")
+
+    def filters(self) -> Filters:
+        return Filters(source=list(self.source), channel=self.channel, industry=self.industry, product=self.product,
+                       store=self.store, sentiment=list(self.sentiment), topic=self.topic, tags=self.tag,
+                       since=datetime.combine(self.since, time.min) if self.since else None,
+                       until=datetime.combine(self.until, time.max.replace(microsecond=0)) if self.until else None,
+                       exclude_near_duplicates=self.no_duplicates)
+
+    def is_empty(self) -> bool:
+        return not (self.q and self.q.strip()) and self.filters() == Filters()
+
+
+class SearchParams(SearchFilters):
+    sort: SortName = "relevance"
+    limit: int = Field(20, ge=1, le=200, description="Hits per page.")
+    page: int | None = Field(None, ge=1, le=MAX_WINDOW, description="1-based page (page × limit ≤ 10,000).")
+    cursor: Annotated[str, Field(max_length=2000)] | None = Field(
+        None, description="next_cursor of the previous page (any depth).")
+    highlight: bool = True
+    facets: list[FacetName] = Field(default_factory=lambda: list(FACET_FIELDS),
+                                    description="Facets to count; `none` for none.")
+    facet_size: int = Field(20, ge=1, le=200)
+
+
+class Hit(BaseModel):
+    id: str
+    text: str
+    source: str
+    score: float
+    created_at: Timestamp | None = None
+    channel: str | None = None
+    industry: str | None = None
+    product: str | None = None
+    store: str | None = None
+    sentiment: SentimentLabel | None = None
+    sentiment_score: float | None = None
+    topic_id: int | None = None
+    topic_label: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    near_duplicate_of: str | None = None
+    highlight: str | None = Field(None, description="Snippet with matches in <em>…</em>.")
+
+
+class SearchResponse(BaseModel):
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = Field(description="Per facet: value → count, largest first.")
+    next_cursor: str | None = Field(None, description="Pass as cursor for the next page; null on the last.")
+    page: int | None = None
+
+
+def check_cursor(cursor: str) -> None:
+    """Reject anything but a cursor we could have issued, before it reaches a backend."""
+    try:
+        values = decode_cursor(cursor)
+    except ValueError:
+        values = None
+    if not values or len(values) > 4 or not all(v is None or isinstance(v, str | int | float) for v in values):
+        raise ApiError(422, "query.cursor: not a cursor this server issued",
+                       details=[{"field": "query.cursor", "message": "invalid cursor", "type": "value_error"}])
+
+
+def build_query(voc: Voc, params: SearchParams) -> SearchQuery:
+    if params.page is not None and params.cursor:
+        raise ApiError(422, "give page or cursor, not both",
+                       details=[{"field": "query.page", "message": "not with cursor", "type": "value_error"}])
+    offset = (params.page - 1) * params.limit if params.page else 0
+    if offset + params.limit > MAX_WINDOW:
+        raise ApiError(422, f"page × limit may not pass {MAX_WINDOW:,}; use cursor to go deeper",
+                       details=[{"field": "query.page", "message": "too deep", "type": "value_error"}])
+    if params.cursor:
+        check_cursor(params.cursor)
+    facets = tuple(dict.fromkeys(f for f in params.facets if f != "none"))
+    return voc.build_query(params.q, filters=params.filters(), sort=params.sort, limit=params.limit, offset=offset,
+                           cursor=params.cursor, highlight=params.highlight, facets=facets,
+                           facet_size=params.facet_size)
+
+
+@router.get("/search", response_model=SearchResponse, summary="Search documents")
+def search(params: Annotated[SearchParams, Query()], state: State,
+           _key: Annotated[ApiKey, Depends(require("search"))]) -> dict[str, Any]:
+    query = build_query(state.voc, params)
+    try:
+        result = state.voc.index.search(query)
+    except ValueError as exc:  # e.g. a cursor from another sort order
+        details = [{"field": "query", "message": str(exc), "type": "value_error"}]
+        raise ApiError(422, str(exc), details=details) from None
+    data = result.to_dict()
+    data["page"] = params.page
+    return data

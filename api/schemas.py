@@ -1,0 +1,115 @@
+"""Request and response models shared by several routers, so the OpenAPI schema is exact."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+SourceKind = Literal["survey", "hotline", "review"]
+SentimentLabel = Literal["negative", "neutral", "positive"]
+
+
+def _valid_unicode(value: str) -> str:
+    # JSON may carry lone surrogates ("\ud800"); they cannot be stored, indexed or encoded back.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode text (lone surrogate)") from None
+    return value
+
+
+def _no_controls(value: str) -> str:
+    value = _valid_unicode(value).strip()
+    if not value:
+        raise ValueError("must not be blank")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in value):
+        raise ValueError("must not contain control or unassigned characters")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1), AfterValidator(_valid_unicode)]
+OptionalText = Annotated[str | None, AfterValidator(lambda v: v if v is None else _valid_unicode(v))]
+Name = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_valid_unicode)]
+TagName = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_no_controls)]
+DocId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_valid_unicode)]
+
+
+# Times are stored as given, without a UTC offset (sources rarely say), so they are not RFC 3339
+# date-times; the schema says exactly that instead of promising an offset.
+Timestamp = Annotated[str, Field(description="ISO 8601 date and time without offset, e.g. 2026-03-05T08:30:00.",
+                                 pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error (a misspelt filter should not silently match everything)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PiiOut(BaseModel):
+    type: str
+    start: int
+    end: int
+    masked_start: int
+    masked_end: int
+
+
+class TurnOut(BaseModel):
+    role: str
+    text: str
+
+
+class ClauseOut(BaseModel):
+    text: str
+    start: int
+    end: int
+    label: SentimentLabel
+    score: float
+
+
+class AspectOut(BaseModel):
+    aspect: str
+    polarity: str
+    opinion: str
+    start: int
+    end: int
+    score: float
+
+
+class SentimentOut(BaseModel):
+    label: SentimentLabel
+    score: float = Field(description="p(positive) - p(negative), in [-1, 1].")
+    probabilities: dict[str, float]
+    clauses: list[ClauseOut] = []
+    aspects: list[AspectOut] = []
+
+
+class TopicOut(BaseModel):
+    id: int
+    label: str | None = None
+
+
+class DocumentOut(BaseModel):
+    id: str
+    source: str
+    text: str = Field(description="Normalised, PII-masked text that analysis uses (a call's customer turns).")
+    text_original: str = Field(description="The text as received, PII-masked.")
+    external_id: str | None = None
+    created_at: Timestamp | None = None
+    channel: str | None = None
+    industry: str | None = None
+    product: str | None = None
+    store: str | None = None
+    meta: dict[str, Any] = {}
+    turns: list[TurnOut] = []
+    tokens: list[str] = []
+    pii: list[PiiOut] = []
+    near_duplicate_of: str | None = None
+    sentiment_label: SentimentLabel | None = None
+    sentiment_score: float | None = None
+    analysis: dict[str, Any] = {}
+    topic_id: int | None = None
+    topic_label: str | None = None
+    tags: list[str] = []

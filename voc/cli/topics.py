@@ -1,0 +1,164 @@
+"""`voc topics`: build, list, show, trend, emerging and eval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from voc.cli import common
+from voc.cli.common import JsonOpt, emit_json, fail, open_service
+from voc.service import parse_day
+
+topics_app = typer.Typer(help="Topic discovery: build topics, read them, follow trends, spot emerging issues.",
+                         no_args_is_help=True)
+
+IntervalOpt = Annotated[str, typer.Option("--interval", help="day or week.")]
+
+
+@topics_app.command("build")
+def build(
+    source: Annotated[str | None, typer.Option("--source", help="Cluster only this source.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Cluster only documents from this date.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cluster stored documents into topics (hotline calls by their customer turns), keeping ids stable.
+
+    Every stored document then carries a topic (or -1); the search index is brought up to date.
+    """
+    service = open_service()
+    try:
+        with common.progress_bar("topics", 5, enabled=not as_json) as advance:
+            report = service.topics.build(source=source, since=parse_day(since), progress=lambda step: advance(1))
+        synced = service.sync_index()
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        service.close()
+    if as_json:
+        emit_json({**report.to_dict(), "indexed": synced.indexed})
+        return
+    common.console.print(
+        f"{report.n_topics} topics over {report.n_documents} documents (outliers {report.outlier_share:.1%}); "
+        f"kept {report.carried_over} ids, {report.new_topics} new, {report.retired} retired")
+
+
+@topics_app.command("list")
+def list_topics(as_json: JsonOpt = False) -> None:
+    """Topics of the last build, largest first."""
+    service = open_service()
+    try:
+        topics = service.topics.list_topics()
+    finally:
+        service.close()
+    if as_json:
+        emit_json([{key: t.to_dict()[key] for key in ("id", "label", "keywords", "size", "negative_share", "quotes")}
+                   for t in topics])
+        return
+    if not topics:
+        common.console.print("no topics yet: run `voc topics build`")
+    for topic in topics:
+        common.console.print(f"{topic.id:>4}  {topic.size:>6}  neg {topic.negative_share:>5.0%}  {topic.label}  "
+                             f"[dim]{' '.join(topic.keywords[:6])}[/dim]")
+
+
+@topics_app.command("show")
+def show(topic_id: Annotated[int, typer.Argument(help="Topic id.")], interval: IntervalOpt = "week",
+         as_json: JsonOpt = False) -> None:
+    """One topic: keywords, quotes and its trend."""
+    service = open_service()
+    try:
+        topic = service.topics.topic(topic_id, interval)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        service.close()
+    if topic is None:
+        raise fail(f"no topic {topic_id}", code=1)
+    if as_json:
+        emit_json(topic)
+        return
+    common.console.print(f"[bold]{topic['id']} {topic['label']}[/bold]  size {topic['size']}, "
+                         f"negative {topic['negative_share']:.0%}, {topic['status']}")
+    common.console.print("keywords: " + " ".join(topic["keywords"]))
+    for quote in topic["quotes"]:
+        common.console.print(f"  “{quote}”")
+    for point in topic["trend"]:
+        common.console.print(f"  {point['period']}  {point['count']:>5}  {'█' * min(point['count'], 60)}")
+
+
+@topics_app.command("trend")
+def trend(topic_id: Annotated[int, typer.Argument(help="Topic id.")], interval: IntervalOpt = "day",
+          as_json: JsonOpt = False) -> None:
+    """Counts and negative share per day or week."""
+    service = open_service()
+    try:
+        series = service.topics.trend(topic_id, interval)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        service.close()
+    if as_json:
+        emit_json(series)
+        return
+    for point in series:
+        share = "" if point["negative_share"] is None else f"neg {point['negative_share']:.0%}"
+        common.console.print(f"{point['period']}  {point['count']:>5}  {share}")
+
+
+@topics_app.command("emerging")
+def emerging(
+    interval: IntervalOpt = "week",
+    at: Annotated[str | None, typer.Option("--at", help="Judge as of this date (default: newest document).")] = None,
+    baseline: Annotated[int, typer.Option("--baseline", help="Earlier periods that form the baseline.")] = 4,
+    as_json: JsonOpt = False,
+) -> None:
+    """Topics whose volume or negative share rose beyond chance in the latest period.
+
+    Volume: one-sided Poisson test against the baseline mean, p < 0.01, at least 5 documents and
+    1.5 × the baseline. Negative share: two-proportion z ≥ 2.33 with at least 5 negative documents.
+    """
+    service = open_service()
+    try:
+        found = service.topics.emerging(interval=interval, at=parse_day(at), baseline_periods=baseline)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        service.close()
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        common.console.print("no emerging topics")
+    for item in found:
+        common.console.print(f"{item['topic_id']:>4}  {item['label']}  {', '.join(item['reasons'])}: "
+                             f"{item['count']} vs baseline {item['baseline_mean']}/period (p={item['p_value']:.1e})")
+
+
+@topics_app.command("eval")
+def evaluate(
+    data: Annotated[Path, typer.Option("--data", help="Labelled CSV, TSV, JSONL or XLSX file.")],
+    text_col: Annotated[str, typer.Option("--text-col", help="Column holding the text.")],
+    label_col: Annotated[str, typer.Option("--label-col", help="Column holding the reference label.")],
+    sample: Annotated[int | None, typer.Option("--sample", help="Random sample of this many rows (seed 0).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cluster a labelled file with the default settings and score topics against the labels (NMI, ARI)."""
+    from voc.topics.evaluate import evaluate as run_eval
+
+    if not data.is_file():
+        raise fail(f"no such file: {data}")
+    try:
+        result = run_eval(data, text_col, label_col, sample=sample, settings=open_service().settings)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        emit_json({key: result[key] for key in ("n", "n_topics", "outlier_share", "nmi", "ari", "seconds",
+                                                "label_quality")})
+        return
+    common.console.print(f"n={result['n']} topics={result['n_topics']} outliers={result['outlier_share']:.1%} "
+                         f"NMI={result['nmi']} ARI={result['ari']} label_quality={result['label_quality']} "
+                         f"in {result['seconds']}s")
+    for topic in result["topics"][:20]:
+        common.console.print(f"  {topic['size']:>6}  {topic['label']}")

@@ -1,0 +1,257 @@
+"""The indicator service the CLI and the REST API share. Every method returns plain dicts/lists.
+
+    svc = IndicatorService(Voc())
+    svc.import_tree(Path("tree.xlsx"), author="alice")
+    svc.coverage(); svc.suggest(); svc.review("s-…", "accept", reviewer="alice")
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+
+from voc.indicators.candidates import merge_candidates, topic_groups
+from voc.indicators.corpus import DocView, iter_docs
+from voc.indicators.coverage import coverage
+from voc.indicators.embedding import Encoder
+from voc.indicators.io import IndicatorFileError, dump_tree, parse_tree, read_tree
+from voc.indicators.mapping import Mapper
+from voc.indicators.model import IndicatorTree, diff_trees
+from voc.indicators.review import ACTIONS, STATUS_OF, ReviewError, accept, merge, same_evidence
+from voc.indicators.store import IndicatorStore
+from voc.indicators.suggest import Suggester, suggestion_id
+from voc.indicators.tables import indicator_mapped
+from voc.indicators.terms import TermCollector
+from voc.service import Voc
+from voc.store import documents
+
+__all__ = ["IndicatorFileError", "IndicatorNotFound", "IndicatorService", "ReviewError"]
+MIN_SHARE = 0.01  # default minimum volume of a suggestion: 1% of documents, at least 5
+
+
+class IndicatorNotFound(LookupError):
+    """No indicator system yet, or no such version, suggestion or template."""
+
+
+def template_dir() -> Path:
+    return Path(str(resources.files("voc.indicators") / "templates"))
+
+
+class IndicatorService:
+    def __init__(self, voc: Voc, encoder: Encoder | None = None) -> None:
+        self.voc = voc
+        self.encoder = encoder
+
+    @cached_property
+    def store(self) -> IndicatorStore:
+        return IndicatorStore(self.voc.store.engine)
+
+    def _begin(self) -> Any:
+        return self.voc.store.engine.begin()
+
+    # --- the tree -----------------------------------------------------------------------------
+    def tree(self, version: int | None = None) -> IndicatorTree:
+        with self.voc.store.engine.connect() as conn:
+            tree = self.store.tree(conn, version)
+        if tree is None:
+            raise IndicatorNotFound(f"no indicator system version {version}" if version else
+                                    "no indicator system yet: import one with `voc indicators import FILE` "
+                                    "or `--template NAME`")
+        return tree
+
+    def import_tree(self, source: Path | dict[str, Any] | list[Any] | IndicatorTree, *, fmt: str | None = None,
+                    author: str = "unknown", note: str = "") -> dict[str, Any]:
+        """Store a tree (file, parsed data or tree) as a new version. A bad file stores nothing."""
+        if isinstance(source, IndicatorTree):
+            tree = source
+        elif isinstance(source, Path):
+            tree = read_tree(source, fmt)
+        else:
+            tree = parse_tree(source)
+        with self._begin() as conn:
+            previous = self.store.tree(conn)
+            version = self.store.save_tree(conn, tree, author, note)
+            changes = diff_trees(previous, tree) if previous else None
+            self.store.audit(conn, author, "tree.import", None, version, {
+                "note": note, "source": str(source) if isinstance(source, Path) else type(source).__name__,
+                "nodes": len(tree.ids()),
+                **({"added": len(changes["added"]), "removed": len(changes["removed"]),
+                    "changed": len(changes["changed"])} if changes else {})})
+        return {"version": version, "name": tree.name, "nodes": len(tree.ids()),
+                "indicators": sum(1 for loc in tree.walk() if not loc.node.is_group)}
+
+    def templates(self) -> list[dict[str, Any]]:
+        out = []
+        for path in sorted(template_dir().glob("*.yaml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            tree = parse_tree(data, path.name)
+            out.append({"template": path.stem, "name": tree.name, "description": data.get("description", ""),
+                        "nodes": len(tree.ids())})
+        return out
+
+    def import_template(self, name: str, *, author: str = "unknown", note: str = "") -> dict[str, Any]:
+        path = template_dir() / f"{name}.yaml"
+        if not path.is_file():
+            known = ", ".join(t["template"] for t in self.templates())
+            raise IndicatorNotFound(f"no template {name!r} (templates: {known})")
+        return self.import_tree(path, author=author, note=note or f"template {name}")
+
+    def export_tree(self, fmt: str = "yaml", version: int | None = None) -> bytes:
+        return dump_tree(self.tree(version), fmt)
+
+    def show(self, version: int | None = None) -> dict[str, Any]:
+        tree = self.tree(version)
+        return {**tree.to_dict(), "nodes": len(tree.ids()),
+                "indicators_count": sum(1 for loc in tree.walk() if not loc.node.is_group)}
+
+    def versions(self) -> list[dict[str, Any]]:
+        with self.voc.store.engine.connect() as conn:
+            return self.store.versions(conn)
+
+    def diff(self, old: int, new: int | None = None) -> dict[str, Any]:
+        return diff_trees(self.tree(old), self.tree(new))
+
+    def audit(self, limit: int = 200, target: str | None = None) -> list[dict[str, Any]]:
+        with self.voc.store.engine.connect() as conn:
+            return self.store.audit_log(conn, limit, target)
+
+    # --- mapping and coverage -----------------------------------------------------------------
+    def mapper(self, tree: IndicatorTree) -> Mapper:
+        return Mapper(tree, self.voc.tokenizer, self.encoder)
+
+    def map_documents(self, *, full: bool = False) -> dict[str, Any]:
+        """Map documents not yet mapped for the current version (all of them with ``full``)."""
+        tree = self.tree()
+        mapper = self.mapper(tree)
+        with self.voc.store.engine.connect() as conn:
+            done = set() if full else self.store.mapped_ids(conn, tree.version)
+        mapped = 0
+        for batch in iter_docs(self.voc.store.engine):
+            todo = [doc for doc in batch if doc.id not in done]
+            if not todo:
+                continue
+            mentions = [m.to_dict() for mapping in mapper.map_many(todo) for m in mapping.mentions]
+            with self._begin() as conn:
+                self.store.write_mapping(conn, tree.version, [d.id for d in todo], mentions)
+            mapped += len(todo)
+        return {"version": tree.version, "mapped": mapped}
+
+    def coverage(self) -> dict[str, Any]:
+        tree = self.tree()
+        self.map_documents()
+        with self.voc.store.engine.connect() as conn:
+            mentions = self.store.mentions(conn, tree.version)
+            mapped_ids = select(indicator_mapped.c.document_id).where(indicator_mapped.c.version == tree.version)
+            created = dict(conn.execute(select(documents.c.id, documents.c.created_at)
+                                        .where(documents.c.id.in_(mapped_ids))).all())
+        return coverage(tree, mentions, created, len(created))
+
+    # --- suggestions and review ---------------------------------------------------------------
+    def suggest(self, *, min_count: int | None = None, min_share: float = MIN_SHARE,
+                topics: bool = True) -> list[dict[str, Any]]:
+        """Recompute pending suggestions from the whole corpus; reviewed ones are never re-proposed
+        on the same evidence."""
+        tree = self.tree()
+        mapper = self.mapper(tree)
+        collector = TermCollector(mapper)
+        docs: dict[str, DocView] = {}
+        doc_mentions: dict[str, set[str]] = {}
+        topic_members: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
+        topic_labels: dict[int, str] = {}
+        for batch in iter_docs(self.voc.store.engine):
+            mentions = []
+            for doc, mapping in zip(batch, mapper.map_many(batch), strict=True):
+                collector.add(doc, mapping)
+                mentions.extend(m.to_dict() for m in mapping.mentions)
+                doc_mentions[doc.id] = {m.indicator_id for m in mapping.mentions}
+                if doc.topic_id is not None and doc.topic_id >= 0:
+                    quote = doc.clauses[0].text if len(doc.clauses) == 1 else doc.text[:120]
+                    topic_members[doc.topic_id][doc.id] = (quote, doc.sentiment)
+                    topic_labels.setdefault(doc.topic_id, doc.topic_label or "")
+                doc.text, doc.clauses, doc.aspects = "", [], []  # keep only what evidence needs
+                docs[doc.id] = doc
+            with self._begin() as conn:
+                self.store.write_mapping(conn, tree.version, [d.id for d in batch], mentions)
+        min_count = min_count or max(5, math.ceil(min_share * len(docs)))
+        # seeds may be smaller than a suggestion: 省油 and 百公里 only reach the volume together
+        groups = collector.groups(max(2, min_count // 2))
+        if topics:
+            for group in topic_groups(topic_members, topic_labels, self._topic_keywords()):
+                covered = sum(1 for d in group.document_ids if doc_mentions.get(d)) / len(group.document_ids)
+                if covered < 0.5:
+                    groups.append(group)
+        suggester = Suggester(tree, mapper, docs, doc_mentions)
+        proposed = suggester.suggest(merge_candidates(groups), min_count)
+        with self._begin() as conn:
+            reviewed = self.store.suggestions(conn, ("accepted", "merged", "rejected"))
+            kept = [s for s in proposed if not any(same_evidence(s, r) for r in reviewed)]
+            taken = {r["id"] for r in reviewed}
+            for item in kept:
+                base, k = item["id"], 1
+                while item["id"] in taken:  # came back on fresh evidence: a new suggestion, not the old one
+                    k += 1
+                    item["id"] = suggestion_id(f"{item['name']}#{base}#{k}")
+                taken.add(item["id"])
+            self.store.replace_pending(conn, kept, tree.version)
+            self.store.audit(conn, "system", "suggestions.generate", None, tree.version, {
+                "pending": len(kept), "suppressed_as_reviewed": len(proposed) - len(kept),
+                "candidates": len(groups), "min_count": min_count})
+        return self.suggestions(("pending",))
+
+    def _topic_keywords(self) -> dict[int, list[str]]:
+        """Keywords per topic from the topic store, when the topic stage is installed and has run."""
+        try:
+            from voc.topics.store import TopicStore  # type: ignore[import-not-found]
+
+            return {t.id: list(t.keywords) for t in TopicStore(self.voc.store.engine).list_topics()}
+        except Exception:  # no topic stage (yet): labels from the documents table are enough
+            return {}
+
+    def suggestions(self, status: tuple[str, ...] | list[str] = ()) -> list[dict[str, Any]]:
+        with self.voc.store.engine.connect() as conn:
+            return self.store.suggestions(conn, tuple(status))
+
+    def suggestion(self, suggestion_id: str) -> dict[str, Any]:
+        with self.voc.store.engine.connect() as conn:
+            found = self.store.suggestion(conn, suggestion_id)
+        if found is None:
+            raise IndicatorNotFound(f"no suggestion {suggestion_id!r}")
+        return found
+
+    def review(self, suggestion_id: str, action: str, *, reviewer: str, reason: str | None = None,
+               target: str | None = None, parent: str | None = None, name: str | None = None) -> dict[str, Any]:
+        """accept (new tree version with the indicator), merge (keywords into ``target``) or reject."""
+        if action not in ACTIONS:
+            raise ReviewError(f"unknown review action {action!r} (one of {', '.join(ACTIONS)})")
+        suggestion = self.suggestion(suggestion_id)
+        if suggestion["status"] != "pending":
+            raise ReviewError(f"suggestion {suggestion_id} is already {suggestion['status']}")
+        if action == "reject" and not (reason and reason.strip()):
+            raise ReviewError("a rejection needs a reason (--reason)")
+        if action == "merge" and not target:
+            raise ReviewError("merging needs the indicator to merge into (--merge-into IND)")
+        tree = self.tree()
+        result: dict[str, Any] = {}
+        with self._begin() as conn:
+            version, node_id = None, None
+            if action == "accept":
+                new_tree, node = accept(tree, suggestion, parent=parent, name=name)
+                version = self.store.save_tree(conn, new_tree, reviewer, f"accepted suggestion {suggestion_id}")
+                node_id = node.id
+                result["indicator"] = new_tree.find(node.id).node.to_dict()
+            elif action == "merge":
+                new_tree, added = merge(tree, suggestion, target or "")
+                version = self.store.save_tree(conn, new_tree, reviewer,
+                                               f"merged suggestion {suggestion_id} into {target}")
+                node_id, result["keywords_added"] = target, added
+            self.store.review(conn, suggestion_id, STATUS_OF[action], reviewer, reason, node_id, version)
+            self.store.audit(conn, reviewer, f"suggestion.{action}", suggestion_id, version, {
+                "name": suggestion["name"], "reason": reason, "indicator": node_id, **result})
+        return {**self.suggestion(suggestion_id), "version": version or tree.version, **result}

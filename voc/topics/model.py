@@ -1,0 +1,196 @@
+"""The topic model: swappable steps (embed → reduce → cluster → label) in one small estimator.
+
+Steps are plain objects, as in BERTopic: pass a different ``embedder``, ``reducer``, ``clusterer`` or
+``labeler`` to change one without touching the rest. After ``fit`` the model keeps only what new
+documents need — the fitted embedder and one centroid per topic — so ``assign`` gives an ingested
+document its topic without re-clustering.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.cluster.hierarchy import linkage
+from sklearn.preprocessing import normalize
+
+from voc.topics.clustering import Clusterer, HdbscanClusterer
+from voc.topics.embedding import Embedder, TfidfSvdEmbedder
+from voc.topics.labels import ClassTfidfLabeler, representative_quotes
+from voc.topics.reduction import Reducer, SpectralReducer
+
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class FittedTopic:
+    index: int
+    keywords: list[str]
+    weights: list[float]
+    label: str
+    members: np.ndarray
+    quotes: list[str]
+
+    @property
+    def size(self) -> int:
+        return int(self.members.size)
+
+
+@dataclass(slots=True)
+class TopicFit:
+    labels: np.ndarray            # topic index per document, -1 for an outlier
+    similarity: np.ndarray        # cosine to the assigned topic's centroid (0 for outliers)
+    topics: list[FittedTopic]
+    hierarchy: list[dict[str, Any]]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def outlier_share(self) -> float:
+        return float((self.labels < 0).mean()) if self.labels.size else 0.0
+
+
+class _UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, item: int) -> int:
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, a: int, b: int) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+class TopicModel:
+    """Fit topics on a corpus of ``(tokens, text)`` documents, then assign new documents to them.
+
+    ``reassign_threshold``: an HDBSCAN outlier joins its nearest topic when its cosine similarity to
+    that topic's centroid (in embedding space) reaches this; the rest stay outliers.
+    ``merge_threshold``: topics whose centroids are at least this similar are one topic said twice.
+    """
+
+    def __init__(self, embedder: Embedder | None = None, reducer: Reducer | None = None,
+                 clusterer: Clusterer | None = None, labeler: ClassTfidfLabeler | None = None, *,
+                 tag_of: Callable[[str], str | None] = lambda word: None, reassign_threshold: float = 0.15,
+                 merge_threshold: float = 0.9, quotes: int = 5) -> None:
+        self.embedder = embedder or TfidfSvdEmbedder()
+        self.reducer = reducer or SpectralReducer()
+        self.clusterer = clusterer or HdbscanClusterer()
+        self.labeler = labeler or ClassTfidfLabeler(tag_of)
+        self.reassign_threshold = reassign_threshold
+        self.merge_threshold = merge_threshold
+        self.quotes = quotes
+        self.centroids: np.ndarray | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The labeler holds a part-of-speech lookup bound to a live tokenizer; assignment never needs it.
+        return {**self.__dict__, "labeler": None}
+
+    def fit(self, tokens: Sequence[list[str]], texts: Sequence[str], progress: Progress | None = None) -> TopicFit:
+        report = progress or (lambda step: None)
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(step: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[step] = round(now - clock, 3)
+            clock = now
+            report(step)
+
+        embeddings = self.embedder.fit_transform(tokens, texts)
+        lap("embed")
+        coords = self.reducer.fit_transform(embeddings)
+        lap("reduce")
+        labels = self.clusterer.fit_predict(coords)
+        lap("cluster")
+        labels = self._merge_duplicates(embeddings, labels)
+        labels, similarity = self._reassign_outliers(embeddings, labels)
+        lap("reassign")
+        topic_ids = list(range(int(labels.max()) + 1)) if labels.size and labels.max() >= 0 else []
+        terms, ctfidf = self.labeler.fit(tokens, labels, topic_ids)
+        topics = []
+        for index in topic_ids:
+            members = np.flatnonzero(labels == index)
+            quotes = representative_quotes(texts, members, similarity[members], count=self.quotes)
+            topics.append(FittedTopic(index, terms[index].keywords, terms[index].weights, terms[index].label,
+                                      members, quotes))
+        hierarchy = topic_hierarchy(ctfidf.toarray()) if len(topic_ids) > 1 else []
+        lap("label")
+        return TopicFit(labels, similarity, topics, hierarchy, timings)
+
+    def _centroids(self, embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        count = int(labels.max()) + 1 if labels.size else 0
+        if count <= 0:
+            return np.zeros((0, embeddings.shape[1]), dtype=np.float32)
+        sums = np.zeros((count, embeddings.shape[1]), dtype=np.float64)
+        member = labels >= 0
+        np.add.at(sums, labels[member], embeddings[member])
+        return normalize(sums).astype(np.float32)
+
+    def _merge_duplicates(self, embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        centroids = self._centroids(embeddings, labels)
+        count = centroids.shape[0]
+        if count < 2:
+            return labels
+        sims = centroids @ centroids.T
+        groups = _UnionFind(count)
+        for a, b in zip(*np.nonzero(np.triu(sims, k=1) >= self.merge_threshold), strict=True):
+            groups.union(int(a), int(b))
+        roots = sorted({groups.find(i) for i in range(count)})
+        remap = np.array([roots.index(groups.find(i)) for i in range(count)] + [-1])
+        return remap[labels]  # -1 indexes the trailing -1: outliers stay outliers
+
+    def _reassign_outliers(self, embeddings: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.centroids = self._centroids(embeddings, labels)
+        if self.centroids.shape[0] == 0:
+            return labels, np.zeros(labels.shape, dtype=np.float32)
+        nearest, similarity = self._nearest(embeddings)
+        rejoin = (labels < 0) & (similarity >= self.reassign_threshold)
+        labels = labels.copy()
+        labels[rejoin] = nearest[rejoin]
+        # Centroids again, now with the reassigned members, so later assignment matches this fit.
+        self.centroids = self._centroids(embeddings, labels)
+        own = np.where(labels >= 0, np.einsum("ij,ij->i", embeddings, self.centroids[np.maximum(labels, 0)]), 0.0)
+        return labels, own.astype(np.float32)
+
+    def _nearest(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        assert self.centroids is not None
+        sims = embeddings @ self.centroids.T
+        nearest = sims.argmax(axis=1)
+        return nearest, sims[np.arange(len(nearest)), nearest]
+
+    def assign(self, tokens: Sequence[list[str]], texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Topic index (or -1) and similarity for new documents: nearest centroid, no re-clustering."""
+        if self.centroids is None or self.centroids.shape[0] == 0 or not len(texts):
+            return np.full(len(texts), -1, dtype=np.int64), np.zeros(len(texts), dtype=np.float32)
+        nearest, similarity = self._nearest(self.embedder.transform(tokens, texts))
+        return np.where(similarity >= self.reassign_threshold, nearest, -1), similarity
+
+
+def topic_hierarchy(ctfidf: np.ndarray) -> list[dict[str, Any]]:
+    """Agglomerative merges of topics by c-TF-IDF cosine distance: which topics join into which.
+
+    Each merge names its two children (``"t<i>"`` for topic index i, ``"n<j>"`` for an earlier merge),
+    the distance at which they join and the topic indices beneath it.
+    """
+    rows = ctfidf + 1e-12  # an all-zero row (a topic with no content words) would make cosine undefined
+    steps = linkage(rows, method="average", metric="cosine")
+    count = rows.shape[0]
+    members: list[list[int]] = [[i] for i in range(count)]
+    merges = []
+    for step, (left, right, distance, _) in enumerate(steps):
+        left, right = int(left), int(right)
+        members.append(members[left] + members[right])
+        merges.append({"node": f"n{step}", "children": [_node_name(left, count), _node_name(right, count)],
+                       "distance": round(float(distance), 4), "topics": sorted(members[-1])})
+    return merges
+
+
+def _node_name(index: int, count: int) -> str:
+    return f"t{index}" if index < count else f"n{index - count}"
