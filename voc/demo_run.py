@@ -40,6 +40,7 @@ def run_demo(service: Voc, *, fresh: bool = False, show_progress: bool = True) -
                           **report.summary(), "near_duplicates": report.near_duplicates})
     service.tag(DEMO_TAG[0], query=service.build_query(DEMO_TAG[1], filters=Filters(sentiment=["negative"]))
                 if _has_sentiment(service) else service.build_query(DEMO_TAG[1]))
+    topics = _topics(service)
     return {
         "home": str(settings.home),
         "files": files,
@@ -47,9 +48,19 @@ def run_demo(service: Voc, *, fresh: bool = False, show_progress: bool = True) -
         "by_source": service.store.source_counts(),
         "overview": _overview(service),
         "searches": [_search_example(service, query, source) for query, source in DEMO_SEARCHES],
+        "topics": topics,
         "tags": service.tag_counts(),
         "new_words": _new_words(service),
     }
+
+
+def _topics(service: Voc) -> dict[str, Any]:
+    """Cluster the corpus into topics, then say which rose in the newest week (see voc.topics.trends)."""
+    build = service.topics.build()
+    service.sync_index()
+    return {"built": build.to_dict(),
+            "largest": [topic.to_dict() for topic in service.topics.list_topics()[:8]],
+            "emerging": service.topics.emerging(interval="week", baseline_periods=8)}
 
 
 def _has_sentiment(service: Voc) -> bool:
@@ -148,7 +159,17 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         for hit in example["hits"]:
             text = hit["highlight"].replace("<em>", "[bold yellow]").replace("</em>", "[/]")
             console.print(f"  [dim]{hit['id']}[/] {text}", highlight=False)
+    topics = report["topics"]
+    console.print(f"\n[bold]topics[/]: {topics['built']['n_topics']} over {topics['built']['n_documents']} documents "
+                  f"(outliers {topics['built']['outlier_share']:.0%}); largest:", highlight=False)
+    for topic in topics["largest"]:
+        console.print(f"  {topic['id']:>3} {topic['label']:<24} {topic['size']:>4} docs, "
+                      f"negative {topic['negative_share']:.0%}", highlight=False)
+    for item in topics["emerging"]:
+        console.print(f"  [bold red]emerging[/] {item['topic_id']} {item['label']}: {item['count']} in the newest week "
+                      f"vs {item['baseline_mean']}/week before (p={item['p_value']:.1e})", highlight=False)
     console.print("\ntags: " + ", ".join(f"{k} ({v})" for k, v in report["tags"].items()), highlight=False)
     console.print("new-word candidates for the user dictionary: " + " ".join(report["new_words"]),
                   highlight=False)
-    console.print("\nnext: voc search 快递柜 --sentiment negative · voc show ID · voc tag list · voc words discover")
+    console.print("\nnext: voc search 快递柜 --sentiment negative · voc show ID · voc topics list · "
+                  "voc topics emerging · voc tag list")

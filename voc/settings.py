@@ -92,7 +92,7 @@ class VocSettings(BaseSettings):
         "or local path (mean pooling)."
     )
     topic_min_cluster_share: float = Field(
-        0.01, gt=0, lt=0.5, description="Smallest topic as a share of the documents clustered (HDBSCAN)."
+        0.005, gt=0, lt=0.5, description="Smallest topic as a share of the documents clustered (HDBSCAN; at least 10)."
     )
     topic_reassign_threshold: float = Field(
         0.15, ge=0, le=1, description="Cosine to a topic centre at which an outlier or new document joins it."

@@ -18,8 +18,11 @@ _NUMBERISH = re.compile(r"[0-9０-９]|^[零一二两三四五六七八九十百
 _ASCII_WORD = re.compile(r"^[a-z]{2,}$")
 # Verbs and nouns that occur in every kind of complaint and say nothing about its subject, and the
 # pronoun + verb fusions (我要, 我查) that jieba's HMM produces from chatty text.
-GENERIC_WORDS = frozenset("没有 不能 希望 根本 结果 时候 觉得 感觉 东西 问题 真的 还是 知道 出来 起来 一下 已经 现在 "
-                          "这次 这个 那个 还有 就是 不是 可以 不会 不要 没什么 看着 一直 出个 能调 整体 找到".split())
+GENERIC_WORDS = frozenset({
+    "没有", "不能", "希望", "根本", "结果", "时候", "觉得", "感觉", "东西", "问题", "真的", "还是", "知道", "出来",
+    "起来", "一下", "已经", "现在", "这次", "这个", "那个", "还有", "就是", "不是", "可以", "不会", "不要", "没什么",
+    "看着", "一直",
+})
 _PRONOUN_FUSION = re.compile(r"^[我你他她它咱俺][\u4e00-\u9fff]$")
 
 

@@ -77,7 +77,7 @@ class TopicModel:
     def __init__(self, embedder: Embedder | None = None, reducer: Reducer | None = None,
                  clusterer: Clusterer | None = None, labeler: ClassTfidfLabeler | None = None, *,
                  tag_of: Callable[[str], str | None] = lambda word: None, reassign_threshold: float = 0.15,
-                 merge_threshold: float = 0.9, quotes: int = 5) -> None:
+                 merge_threshold: float = 0.7, quotes: int = 5) -> None:
         self.embedder = embedder or TfidfSvdEmbedder()
         self.reducer = reducer or SpectralReducer()
         self.clusterer = clusterer or HdbscanClusterer()

@@ -7,6 +7,7 @@ default maps documents through their k-nearest-neighbour graph onto a few spectr
 
 from __future__ import annotations
 
+import warnings
 from typing import Protocol
 
 import numpy as np
@@ -65,8 +66,12 @@ class SpectralReducer:
             solver = "amg"
         except ImportError:
             solver = "lobpcg"
-        coords = spectral_embedding(graph, n_components=self.n_components, eigen_solver=solver,
-                                    random_state=self.random_state, drop_first=True)
+        with warnings.catch_warnings():
+            # lobpcg's "not reaching the requested tolerance" and "graph is not fully connected" are
+            # expected on real feedback (isolated one-word answers); they do not change the clustering.
+            warnings.simplefilter("ignore", UserWarning)
+            coords = spectral_embedding(graph, n_components=self.n_components, eigen_solver=solver,
+                                        random_state=self.random_state, drop_first=True)
         return normalize(coords).astype(np.float32)
 
 
