@@ -1,0 +1,159 @@
+"""Topic benchmark: voc's topic model vs BERTopic with the same embeddings, in one run.
+
+Data (read from ../shared/data, never copied): a 20,000-review sample (seed 0) of
+online_shopping_10_cats (label = cat) and the 9,210 labelled tipdm complaint messages
+(fujian2_full_labeled_segmented.csv, label = label_level1; the segmentation spaces are removed and the
+text re-tokenised). Both systems get the same jieba tokens and the same embeddings (voc's default
+TF-IDF/SVD over those tokens); BERTopic keeps its own defaults (UMAP 5-d, HDBSCAN min_cluster_size 10,
+c-TF-IDF) with a jieba CountVectorizer. NMI/ARI count outliers as one more cluster (-1) for both.
+label_quality is the share of top-5 topic words that are content words of two or more characters
+(``voc.topics.evaluate.is_label_content_word``, applied to both systems alike).
+
+Peak memory: voc's whole build path (tokenise, embed, reduce, cluster, label) on 100,000 documents
+drawn from every labelled review/complaint set, measured as the child process's peak RSS.
+
+    .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/bench_topics.py [--skip-bertopic]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from voc.settings import VocSettings
+from voc.text.normalize import Normalizer
+from voc.text.tokenize import Tokenizer
+from voc.topics.evaluate import is_label_content_word
+from voc.topics.service import build_model
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ANCHOR = {"nmi": 0.32, "ari": 0.20, "outlier_share": 0.20, "seconds": 99}
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def online_shopping(sample: int = 20_000) -> tuple[list[str], list[str]]:
+    rows = [r for r in _csv(DATA / "online_shopping_10_cats" / "online_shopping_10_cats.csv") if r["review"].strip()]
+    rows = random.Random(0).sample(rows, sample)
+    return [r["review"] for r in rows], [r["cat"] for r in rows]
+
+
+def tipdm() -> tuple[list[str], list[str]]:
+    rows = _csv(DATA / "tipdm2020_gov_complaint_messages" / "fujian2_full_labeled_segmented.csv")
+    rows = [r for r in rows if r["segmented_text"].strip() and r["label_level1"].strip()]
+    return [r["segmented_text"].replace(" ", "") for r in rows], [r["label_level1"] for r in rows]
+
+
+def scores(labels: list[str], predicted: list[int], keywords: list[list[str]], tokenizer: Tokenizer,
+           seconds: float) -> dict[str, Any]:
+    terms = [word for words in keywords for word in words[:5]]
+    return {"n_topics": len(keywords), "outlier_share": round(float(np.mean(np.array(predicted) < 0)), 4),
+            "nmi": round(float(normalized_mutual_info_score(labels, predicted)), 4),
+            "ari": round(float(adjusted_rand_score(labels, predicted)), 4), "seconds": round(seconds, 1),
+            "label_quality": round(sum(is_label_content_word(t, tokenizer) for t in terms) / max(len(terms), 1), 4),
+            "sample_labels": ["_".join(words[:4]) for words in keywords[:8]]}
+
+
+def run_set(name: str, texts: list[str], labels: list[str], with_bertopic: bool) -> dict[str, Any]:
+    settings = VocSettings()
+    tokenizer = Tokenizer.from_settings(settings)
+    normalizer = Normalizer(to_simplified=True)
+    started = time.perf_counter()
+    normalised = [normalizer(text) for text in texts]
+    tokens = [tokenizer.tokenize(text) for text in normalised]
+    tokenize_s = time.perf_counter() - started
+    model = build_model(settings, tokenizer.part_of_speech)
+    fit = model.fit(tokens, normalised)
+    voc_s = time.perf_counter() - started
+    result: dict[str, Any] = {"n": len(texts), "tokenize_s": round(tokenize_s, 1),
+                              "voc": {**scores(labels, fit.labels.tolist(), [t.keywords for t in fit.topics],
+                                               tokenizer, voc_s), "timings": fit.timings}}
+    print(name, "voc", json.dumps(result["voc"], ensure_ascii=False), flush=True)
+    if with_bertopic:
+        result["bertopic"] = bertopic_run(tokens, normalised, labels, tokenizer, tokenize_s)
+        print(name, "bertopic", json.dumps(result["bertopic"], ensure_ascii=False), flush=True)
+    return result
+
+
+def _identity(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def bertopic_run(tokens: list[list[str]], texts: list[str], labels: list[str], tokenizer: Tokenizer,
+                 tokenize_s: float) -> dict[str, Any]:
+    from bertopic import BERTopic
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from voc.topics.embedding import TfidfSvdEmbedder
+
+    started = time.perf_counter()
+    embeddings = TfidfSvdEmbedder().fit_transform(tokens, texts)  # the same embeddings voc uses
+    # BERTopic tokenises documents itself: give it the jieba tokens joined by spaces and split on spaces.
+    vectorizer = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
+    topic_model = BERTopic(vectorizer_model=vectorizer, language="multilingual", calculate_probabilities=False)
+    predicted, _ = topic_model.fit_transform([" ".join(t) for t in tokens], embeddings=embeddings)
+    seconds = time.perf_counter() - started + tokenize_s
+    info = topic_model.get_topics()
+    keywords = [[word for word, _ in info[topic]] for topic in sorted(info) if topic >= 0]
+    return scores(labels, list(predicted), keywords, tokenizer, seconds)
+
+
+def memory_child(count: int) -> None:
+    sources = [r["review"] for r in _csv(DATA / "online_shopping_10_cats" / "online_shopping_10_cats.csv")]
+    sources += [r["review"] for r in _csv(DATA / "waimai_10k" / "waimai_10k.csv")]
+    sources += [r["review"] for r in _csv(DATA / "chnsenticorp_htl_all" / "ChnSentiCorp_htl_all.csv")]
+    sources += tipdm()[0]
+    rng = random.Random(0)
+    texts = [text for text in sources if text and text.strip()]
+    texts = [texts[rng.randrange(len(texts))] for _ in range(count)] if count > len(texts) else rng.sample(texts, count)
+    settings = VocSettings()
+    tokenizer = Tokenizer.from_settings(settings)
+    normalizer = Normalizer(to_simplified=True)
+    started = time.perf_counter()
+    normalised = [normalizer(text) for text in texts]
+    tokens = [tokenizer.tokenize(text) for text in normalised]
+    fit = build_model(settings, tokenizer.part_of_speech).fit(tokens, normalised)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"n": count, "n_topics": len(fit.topics), "outlier_share": round(fit.outlier_share, 4),
+                      "seconds": round(time.perf_counter() - started, 1), "peak_rss_mb": round(peak_mb),
+                      "timings": fit.timings}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-bertopic", action="store_true")
+    parser.add_argument("--memory-docs", type=int, default=100_000)
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/bench_topics.json"))
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+    results: dict[str, Any] = {"anchor_bertopic_brief": ANCHOR}
+    results["online_shopping_20k"] = run_set("online_shopping_20k", *online_shopping(), not args.skip_bertopic)
+    results["tipdm_labelled"] = run_set("tipdm_labelled", *tipdm(), not args.skip_bertopic)
+    if args.memory_docs:
+        child = subprocess.run([sys.executable, __file__, "--memory-child", str(args.memory_docs)],
+                               capture_output=True, text=True, check=True)
+        results["memory"] = json.loads(child.stdout.strip().splitlines()[-1])
+        print("memory", results["memory"], flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
