@@ -108,6 +108,7 @@ def main() -> int:
     parser.add_argument("--min-share", type=float, default=None, help="default: the service default (1%%)")
     parser.add_argument("--tag", default="", help="suffix of the results file")
     parser.add_argument("--keep", type=Path, default=None, help="VOC_HOME to reuse (ingests once)")
+    parser.add_argument("--no-topics", action="store_true", help="skip `voc topics build` (aspect terms only)")
     args = parser.parse_args()
     if not DATA.is_file():
         print(f"missing {DATA}", file=sys.stderr)
@@ -118,6 +119,7 @@ def main() -> int:
         voc = Voc(VocSettings(home=home))
         started = time.perf_counter()
         gold = ingest(voc, Path(tmp))
+        topics = None if args.no_topics else voc.topics.build().to_dict()  # topic candidates join the suggestions
         ingest_seconds = time.perf_counter() - started
         svc = IndicatorService(voc)
         runs = []
@@ -136,7 +138,7 @@ def main() -> int:
     summary = {
         "data": "bdci2018_car_aspect/train_2.csv", "documents": len(set().union(*gold.values())), "k": args.k,
         "seeds": args.seeds, "min_count": args.min_count, "min_share": args.min_share,
-        "ingest_seconds": round(ingest_seconds, 1),
+        "ingest_seconds": round(ingest_seconds, 1), "topics": topics,
         "mean_recall": round(statistics.mean(r["recall"] for r in runs), 3),
         "mean_false_suggestions": round(statistics.mean(r["false_suggestions"] for r in runs), 2),
         "max_false_suggestions": max(r["false_suggestions"] for r in runs),
