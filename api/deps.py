@@ -7,7 +7,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,6 +20,9 @@ from api.ratelimit import RateLimiter, retry_after_header
 from indexing import open_backend
 from voc.service import Voc
 from voc.settings import VocSettings
+
+if TYPE_CHECKING:
+    from voc.indicators.service import IndicatorService
 
 
 class _Serialized:
@@ -55,11 +58,17 @@ class ApiVoc(Voc):
         backend = open_backend(self.settings)
         return _Serialized(backend) if backend.name == "embedded" else backend
 
+    @cached_property
+    def indicators(self) -> IndicatorService:
+        from voc.indicators.service import IndicatorService  # imports scikit-learn: only when first used
+
+        return IndicatorService(self)
+
 
 @dataclass(slots=True)
 class ApiState:
     settings: VocSettings
-    voc: Voc
+    voc: ApiVoc
     keys: KeyStore
     jobs: JobRunner
     limiter: RateLimiter

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any, Literal
 
+from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SourceKind = Literal["survey", "hotline", "review"]
@@ -46,6 +47,17 @@ class Strict(BaseModel):
     """Unknown fields are an error (a misspelt filter should not silently match everything)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    url: str = Field(description="Where to follow its progress.")
+
+
+def job_accepted(job_id: str) -> JSONResponse:
+    """The 202 answer for work handed to a job."""
+    return JSONResponse({"job_id": job_id, "status": "queued", "url": f"/v1/jobs/{job_id}"}, status_code=202)
 
 
 class PiiOut(BaseModel):

@@ -58,3 +58,24 @@ def api_env(home: Path, *, corpus: bool = True, raise_server_exceptions: bool = 
         if corpus:
             env.ingest(CORPUS)
         yield env
+
+
+def ingest_demo(env: ApiEnv) -> int:
+    """The bundled demo corpus (~1,900 documents), ingested through the service; returns the store's count."""
+    from voc.demo import DEMO_FILES, demo_data_dir
+    from voc.ingest.records import ColumnOptions
+
+    voc = env.app.state.voc_api.voc
+    for demo in DEMO_FILES:
+        voc.ingest(demo_data_dir() / demo.name, demo.source, fmt=demo.format,
+                   options=ColumnOptions(text_col=demo.text_col, id_col=demo.id_col, time_col=demo.time_col))
+    return int(voc.store.count())
+
+
+def wait_job(env: ApiEnv, response: Any, role: str = "admin", timeout: float = 120.0) -> dict[str, Any]:
+    """Follow a 202 answer's job to its end, through GET /v1/jobs/{id}."""
+    assert response.status_code == 202, response.text
+    env.app.state.voc_api.jobs.wait(response.json()["job_id"], timeout=timeout)
+    job = env.client.get(response.json()["url"], headers=env.headers(role))
+    assert job.status_code == 200, job.text
+    return job.json()  # type: ignore[no-any-return]

@@ -16,13 +16,14 @@ import pytest
 from api_support import ApiEnv, api_env
 
 ALL = {"researcher", "designer", "service", "admin"}
+TREE = {"name": "矩阵", "indicators": [{"id": "d", "name": "配送", "keywords": ["快递"]}]}
 READERS = {"researcher", "designer", "service", "admin"}
 
 
 @dataclass
 class Case:
     method: str
-    path: str  # the route template; {doc_id}/{job_id} are filled in per test
+    path: str  # the route template; {doc_id}, {job_id}, … are filled in per test
     allowed: set[str]
     request: dict[str, Any] = field(default_factory=dict)
     ok: tuple[int, ...] = (200,)
@@ -41,6 +42,20 @@ ROUTE_CASES: list[Case] = [
     Case("POST", "/v1/tags/remove", {"researcher", "designer", "admin"},
          {"json": {"tag": "矩阵", "query": {"q": "快递"}}}),
     Case("GET", "/v1/tags", READERS),
+    Case("GET", "/v1/topics", READERS),
+    Case("GET", "/v1/topics/emerging", READERS, {"params": {"interval": "day"}}),
+    Case("GET", "/v1/topics/{topic_id}", READERS, ok=(404,)),  # too few documents here for topics
+    Case("POST", "/v1/topics/build", {"admin"}, {"json": {"source": "survey"}}, ok=(202,)),
+    Case("GET", "/v1/indicators", READERS),
+    Case("PUT", "/v1/indicators", {"designer", "admin"}, {"json": TREE}),
+    Case("GET", "/v1/indicators/coverage", READERS),
+    Case("GET", "/v1/indicators/versions", READERS),
+    Case("GET", "/v1/indicators/diff", READERS, {"params": {"old": 1}}),
+    Case("GET", "/v1/suggestions", READERS, {"params": {"status": "pending"}}),
+    Case("GET", "/v1/suggestions/{suggestion_id}", READERS, ok=(404,)),
+    Case("POST", "/v1/suggestions/refresh", {"designer", "admin"}, ok=(202,)),
+    Case("POST", "/v1/suggestions/{suggestion_id}/review", {"designer", "admin"},
+         {"json": {"action": "reject", "reason": "矩阵"}}, ok=(404,)),
     # Any valid key may ask; a job that is not its own is "not found" (404), never 403.
     Case("GET", "/v1/jobs/{job_id}", ALL, ok=(200, 404)),
 ]
@@ -59,7 +74,8 @@ def ids(env: ApiEnv) -> dict[str, str]:
                           files={"file": ("big.csv", "id,text\nj1,一个作为任务运行的上传\n".encode())})
     assert job.status_code == 202, job.text
     env.app.state.voc_api.jobs.wait(job.json()["job_id"])
-    return {"doc_id": doc_id, "job_id": job.json()["job_id"]}
+    env.app.state.voc_api.voc.indicators.import_tree(TREE, author="matrix")
+    return {"doc_id": doc_id, "job_id": job.json()["job_id"], "topic_id": "7", "suggestion_id": "s-0000000000"}
 
 
 def _fill(value: Any, ids: dict[str, str]) -> Any:

@@ -31,6 +31,10 @@ ADMIN_KEY = app.state.voc_api.keys.create("admin", name="schemathesis")[0]
 # A corpus to search and tag. Not `with TestClient(app)`: its exit would run the app's shutdown.
 assert TestClient(app).post("/v1/documents", json={"source": "review", "documents": CORPUS},
                             headers={"Authorization": f"Bearer {ADMIN_KEY}"}).status_code == 200
+# An indicator tree, so its routes answer with content and not only 404.
+assert TestClient(app).put("/v1/indicators", json={"name": "体系", "indicators": [
+    {"id": "d", "name": "配送", "children": [{"id": "d.speed", "name": "速度", "keywords": ["快递", "物流"]}]}]},
+    headers={"Authorization": f"Bearer {ADMIN_KEY}"}).status_code == 200
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,

@@ -219,3 +219,18 @@ def test_transformer_embedder_mean_pools_a_local_model(tmp_path: Path) -> None:
     assert rows.shape == (3, 16)
     assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
     assert np.allclose(rows[0], rows[2], atol=1e-5) and not np.allclose(rows[0], rows[1])
+
+
+def test_a_running_pipeline_picks_up_a_rebuilt_model(service, tmp_path: Path) -> None:
+    from voc.documents import Document
+    from voc.pipeline import TopicStage
+    from voc.topics.service import model_path
+
+    stage = TopicStage(model_path(service.settings))
+    doc = Document(id="x", source="review", text="快递柜超时收费", text_original="快递柜超时收费",
+                   tokens=["快递柜", "超时", "收费"])
+    assert stage([doc])[0].topic_id is None  # no build yet: nothing assigned, nothing fails
+    from voc.demo_run import run_demo
+
+    run_demo(service, show_progress=False)
+    assert stage([doc])[0].topic_id is not None

@@ -155,17 +155,21 @@ def optional_analysis_stages(settings: VocSettings) -> list[Stage]:
     if "topics" in settings.analysis_stages:
         from voc.topics.service import model_path
 
-        if model_path(settings).is_file():
-            stages.append(TopicStage(model_path(settings)))
+        stages.append(TopicStage(model_path(settings)))
     return stages
 
 
 @dataclass(slots=True)
 class TopicStage:
-    """Gives new documents a topic of the last build (nearest centroid), without re-clustering."""
+    """Gives new documents a topic of the last build (nearest centroid), without re-clustering.
+
+    Before the first ``voc topics build`` there is no model and the stage does nothing. A long-running
+    process (an API worker) picks up a rebuilt model: the file's modification time is checked per batch.
+    """
 
     path: Path
     _bundle: dict[str, Any] | None = None
+    _loaded_mtime: int | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path}  # each worker loads the model itself rather than receiving a copy
@@ -173,13 +177,24 @@ class TopicStage:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.path = state["path"]
         self._bundle = None
+        self._loaded_mtime = None
 
-    def __call__(self, docs: list[Document]) -> list[Document]:
-        if self._bundle is None:
+    def _current(self) -> dict[str, Any] | None:
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+        if mtime != self._loaded_mtime:
             import joblib
 
             self._bundle = joblib.load(self.path)
-        bundle = self._bundle
+            self._loaded_mtime = mtime
+        return self._bundle
+
+    def __call__(self, docs: list[Document]) -> list[Document]:
+        bundle = self._current()
+        if bundle is None:
+            return docs
         indices, _ = bundle["model"].assign([doc.tokens for doc in docs], [doc.text for doc in docs])
         for doc, index in zip(docs, indices.tolist(), strict=True):
             doc.topic_id = bundle["topic_ids"][index] if index >= 0 else -1

@@ -1,11 +1,11 @@
-"""The routers, one module per area. The app factory includes these lists in order; a new area (topics,
-indicators, suggestions) adds its router to ``V1_ROUTERS`` and picks a permission from api.auth."""
+"""The routers, one module per area. The app factory includes these lists in order; a new area adds its
+router to ``V1_ROUTERS`` and picks a permission from api.auth."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import analyze, documents, health, jobs, search, tags, upload
+from api.routes import analyze, documents, health, indicators, jobs, search, suggestions, tags, topics, upload
 
 # Under /v1, behind an API key.
 V1_ROUTERS: list[APIRouter] = [
@@ -14,6 +14,9 @@ V1_ROUTERS: list[APIRouter] = [
     documents.router,
     search.router,
     tags.router,
+    topics.router,
+    indicators.router,
+    suggestions.router,
     jobs.router,
 ]
 # At the root, without a key.

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import ApiKey
 from api.deps import ApiState, State, require
 from api.errors import ApiError, ErrorResponse
 from api.jobs import JobFailed, ProgressFn
-from api.schemas import SourceKind
+from api.schemas import JobAccepted, SourceKind, job_accepted
 from voc.ingest.encoding import UnreadableFileError
 from voc.ingest.readers import detect_format
 from voc.ingest.records import ColumnOptions
@@ -45,12 +44,6 @@ class UploadReport(BaseModel):
     near_duplicates: int
     rejects: list[RejectedRow] = Field(description=f"The first {MAX_REJECTS_SHOWN} rejected rows.")
     rejects_truncated: bool
-
-
-class JobAccepted(BaseModel):
-    job_id: str
-    status: Literal["queued", "running", "succeeded", "failed"]
-    url: str = Field(description="Where to follow its progress.")
 
 
 def _safe_name(filename: str | None) -> str:
@@ -127,7 +120,7 @@ def upload(
 
             job_id = state.jobs.submit("ingest", key.id, work)
             folder = None  # the job owns it now
-            return JSONResponse({"job_id": job_id, "status": "queued", "url": f"/v1/jobs/{job_id}"}, status_code=202)
+            return job_accepted(job_id)
         try:
             result = _ingest(state, path, name, source, fmt, options)
         except JobFailed as exc:

@@ -1,0 +1,187 @@
+"""Response and request models of the indicator and suggestion routes (shapes of IndicatorService's dicts)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.schemas import Name, Strict, Timestamp
+
+NodeStatus = Literal["active", "draft", "retired"]
+SuggestionStatus = Literal["pending", "accepted", "merged", "rejected"]
+
+
+class IndicatorNode(BaseModel):
+    id: str
+    name: str
+    kind: Literal["group", "indicator"]
+    definition: str
+    keywords: list[str]
+    synonyms: list[str]
+    survey_question: str | None
+    status: NodeStatus
+    version: int = Field(description="The tree version in which this node last changed.")
+    children: list[IndicatorNode] = Field(default_factory=list)
+
+
+class IndicatorTreeOut(BaseModel):
+    name: str
+    version: int
+    indicators: list[IndicatorNode] = Field(description="Top-level nodes; groups hold children.")
+    nodes: int = Field(description="Nodes in all, groups included.")
+    indicators_count: int = Field(description="Leaf indicators.")
+
+
+class ImportResult(BaseModel):
+    version: int = Field(description="The new version.")
+    name: str
+    nodes: int
+    indicators: int
+
+
+class VersionOut(BaseModel):
+    version: int
+    name: str
+    created_at: Timestamp
+    author: str
+    note: str | None = None
+
+
+class VersionList(BaseModel):
+    versions: list[VersionOut] = Field(description="Oldest first.")
+
+
+class NodeRef(BaseModel):
+    id: str
+    name: str
+    path: list[str] = Field(description="Names from the root down to this node.")
+
+
+class FieldChange(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+class NodeChange(BaseModel):
+    id: str
+    name: str
+    changes: dict[str, FieldChange] = Field(description="Per changed field (or parent): from and to.")
+
+
+class DiffOut(BaseModel):
+    from_version: int
+    to_version: int
+    added: list[NodeRef]
+    removed: list[NodeRef]
+    changed: list[NodeChange]
+
+
+class CoveragePoint(BaseModel):
+    period: str = Field(description="A week's Monday (YYYY-MM-DD) or a month (YYYY-MM).")
+    mentions: int
+    net_sentiment: float
+
+
+class CoverageQuote(BaseModel):
+    document_id: str
+    text: str
+    span: list[int]
+    polarity: str
+    opinion: str | None = None
+    term: str | None = None
+
+
+class CoverageRow(BaseModel):
+    id: str
+    name: str
+    kind: Literal["group", "indicator"]
+    parent: str | None
+    path: list[str]
+    level: int
+    status: NodeStatus
+    mentions: int = Field(description="Documents mentioning it (a group: it or anything below it).")
+    share: float
+    positive: int
+    negative: int
+    neutral: int
+    net_sentiment: float | None = Field(description="(positive - negative) / mentions; null without mentions.")
+    via: dict[str, int] = Field(description="How mentions were found (keyword, aspect, fuzzy, ...).")
+    trend: list[CoveragePoint]
+    growth: float | None = Field(description="Change of its share from the first to the second half of the span.")
+    top_quotes: list[CoverageQuote]
+    no_evidence: bool
+
+
+class CoverageOut(BaseModel):
+    version: int
+    documents: int
+    mapped_documents: int
+    unmapped_documents: int
+    trend_granularity: Literal["week", "month"]
+    indicators: list[CoverageRow]
+    no_evidence: list[str] = Field(description="Ids of nodes without any mention.")
+
+
+class EvidenceQuote(BaseModel):
+    document_id: str
+    text: str
+    polarity: str | None = None
+
+
+class Evidence(BaseModel):
+    count: int
+    share: float
+    negative_rate: float
+    growth: float | None = None
+    quotes: list[EvidenceQuote]
+    sources: dict[str, int]
+    document_ids: list[str]
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    name: str
+    definition: str
+    keywords: list[str]
+    parent: str | None = Field(None, description="The group it would go under.")
+    priority: float
+    survey_question: str | None = None
+    sources: list[str] = Field(description="What proposed it: topic, aspect_term, ...")
+    evidence: Evidence
+    status: SuggestionStatus
+    reviewer: str | None = None
+    reviewed_at: Timestamp | None = None
+    reason: str | None = None
+    target: str | None = Field(None, description="The indicator it was accepted as or merged into.")
+    created_at: Timestamp
+    tree_version: int | None = None
+
+
+class SuggestionList(BaseModel):
+    suggestions: list[SuggestionOut] = Field(description="Highest priority first.")
+
+
+class ReviewIn(Strict):
+    action: Literal["accept", "merge", "reject"]
+    reason: str | None = Field(None, max_length=2000, description="Why; required to reject.")
+    target: str | None = Field(None, min_length=1, max_length=256, description="Indicator id to merge into.")
+    parent: str | None = Field(None, min_length=1, max_length=256,
+                               description="Accept: the group to add it under (default: the proposed parent).")
+    name: Name | None = Field(None, description="Accept: the indicator's name (default: the suggestion's).")
+
+    @model_validator(mode="after")
+    def _needs(self) -> ReviewIn:
+        if self.action == "reject" and not (self.reason and self.reason.strip()):
+            raise ValueError("a rejection needs a reason")
+        if self.action == "merge" and not self.target:
+            raise ValueError("merging needs a target: the indicator id to merge into")
+        return self
+
+
+class ReviewOut(SuggestionOut):
+    version: int = Field(description="The tree version after the review.")
+    indicator: IndicatorNode | None = Field(None, description="Accept: the new indicator.")
+    keywords_added: list[str] | None = Field(None, description="Merge: keywords added to the target.")
