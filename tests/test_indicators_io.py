@@ -156,3 +156,12 @@ def test_cli_import_show_export_and_bad_file(tmp_path: Path, monkeypatch: pytest
     assert yaml.safe_load(result.stdout)["indicators"][0]["children"][0]["name"] == "服务态度"
     result = runner.invoke(app, ["indicators", "import", "--template", "nope"])
     assert result.exit_code == 1 and "no template 'nope'" in result.stderr
+
+
+def test_absurdly_deep_nesting_is_a_clear_error(tmp_path: Path) -> None:
+    from voc.indicators.io import IndicatorFileError, read_tree
+
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(IndicatorFileError, match="nested too deeply"):
+        read_tree(path)

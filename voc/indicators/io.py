@@ -187,9 +187,14 @@ def read_tree(path: Path, fmt: str | None = None) -> IndicatorTree:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         raise IndicatorFileError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:
+        raise IndicatorFileError(f"{path}: nested too deeply to be an indicator tree") from None
     if data is None:
         raise IndicatorFileError(f"{path}: the file is empty")
-    return parse_tree(data, str(path))
+    try:
+        return parse_tree(data, str(path))
+    except RecursionError:
+        raise IndicatorFileError(f"{path}: nested too deeply to be an indicator tree") from None
 
 
 def dump_tree(tree: IndicatorTree, fmt: str) -> bytes:

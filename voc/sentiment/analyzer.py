@@ -191,4 +191,7 @@ class Analyzer:
 
 
 def _score(proba: np.ndarray) -> float:
-    return round(float(np.clip(proba[2] - proba[0], -1.0, 1.0)), 4)
+    # plain float clamping: np.clip on a scalar costs ~5 µs, and this runs per document, clause
+    # and aspect (same value as np.clip, NaN included)
+    diff = float(proba[2] - proba[0])
+    return round(-1.0 if diff < -1.0 else 1.0 if diff > 1.0 else diff, 4)

@@ -16,7 +16,7 @@ and ``p_neg = (1 - p_neu) (1 - σ(polarity))``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,10 +25,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 
 LABELS: tuple[str, str, str] = ("negative", "neutral", "positive")
 META_FILE = "linear.json"
 WEIGHTS_FILE = "linear.npz"
+# Inputs up to this many characters in all are hashed in Python (``_hash_rows``): sklearn's
+# ``transform`` costs ~90 µs of fixed overhead per call, a Python loop ~0.25 µs more per n-gram than
+# its Cython loop, so the two break even near 90 characters (4 n-grams per character).
+SMALL_INPUT_CHARS = 96
 
 
 def make_vectorizer(n_features: int, ngram_range: tuple[int, int]) -> HashingVectorizer:
@@ -53,6 +58,30 @@ class LinearHead:
     ratio: np.ndarray | None = None  # NB log-count ratio per feature; None means unscaled
 
     def decision(self, x: sp.csr_matrix) -> np.ndarray:
+        """Decision values of the rows of ``x`` (any CSR matrix over this head's features).
+
+        Only the weights of each row's non-zero columns are gathered: ``x @ weights`` made scipy
+        upcast the whole 2^20-entry float32 vector to float64 on every call (~1 ms for one short
+        text), while a row of a short text has a few dozen features. The arithmetic is the same
+        as the full product (float64 products, summed per row in column order), so the results
+        match ``decision_dense`` to rounding; tests/test_sentiment_speed_path.py checks it.
+        """
+        return self._decision(x.indptr, x.indices, x.data)
+
+    def _decision(self, indptr: np.ndarray, columns: np.ndarray, data: np.ndarray) -> np.ndarray:
+        n_rows = len(indptr) - 1
+        values = np.asarray(data, dtype=np.float64)
+        if self.ratio is not None:
+            values = values * self.ratio[columns]
+        # the row of every stored entry, so that one bincount sums each row for the whole batch
+        rows = np.repeat(np.arange(n_rows), np.diff(indptr))
+        dots = np.bincount(rows, weights=values * self.weights[columns], minlength=n_rows)
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_rows))
+        norms[norms == 0] = 1.0
+        return dots / norms + self.bias
+
+    def decision_dense(self, x: sp.csr_matrix) -> np.ndarray:
+        """The straightforward full sparse-dense product: the reference ``decision`` must match."""
         if self.ratio is not None:
             x = sp.csr_matrix(x.multiply(self.ratio))
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
@@ -74,6 +103,7 @@ class LinearSentimentModel:
     ngram_range: tuple[int, int] = (1, 4)
     meta: dict[str, Any] = field(default_factory=dict)
     _vectorizer: HashingVectorizer | None = None
+    _analyzer: Callable[[str], list[str]] | None = None
 
     @property
     def vectorizer(self) -> HashingVectorizer:
@@ -82,20 +112,54 @@ class LinearSentimentModel:
         return self._vectorizer
 
     @property
+    def analyzer(self) -> Callable[[str], list[str]]:
+        """The vectorizer's n-gram analyzer, built once (``transform`` rebuilds it per call)."""
+        if self._analyzer is None:
+            self._analyzer = self.vectorizer.build_analyzer()
+        return self._analyzer
+
+    @property
     def has_neutral(self) -> bool:
         return self.subjectivity is not None
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return sp.csr_matrix(self.vectorizer.transform(list(texts)))
+        texts = list(texts)
+        if sum(map(len, texts)) <= SMALL_INPUT_CHARS:
+            indptr, columns, data = self._hash_rows(texts)
+            return sp.csr_matrix((data, columns, indptr), shape=(len(texts), self.n_features))
+        return sp.csr_matrix(self.vectorizer.transform(texts))
+
+    def _feature_arrays(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR (indptr, indices, data) of ``features``; small inputs skip building a scipy matrix (~20 µs)."""
+        if sum(map(len, texts)) <= SMALL_INPUT_CHARS:
+            return self._hash_rows(texts)
+        x = self.features(texts)
+        return x.indptr, x.indices, x.data
+
+    def _hash_rows(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Same arrays as ``vectorizer.transform`` (canonical CSR, binary), without its per-call overhead.
+
+        Mirrors sklearn's hashing with ``alternate_sign=False``: column = |murmurhash3_32(n-gram,
+        seed 0)| mod n_features (Python's abs(-2**31) % n equals sklearn's special case for it).
+        tests/test_sentiment_speed_path.py compares both on varied texts.
+        """
+        analyze, n_features = self.analyzer, self.n_features
+        indptr = [0]
+        columns: list[int] = []
+        for text in texts:
+            # binary features: a repeated n-gram is one column; sorted like sum_duplicates() leaves them
+            columns.extend(sorted({abs(murmurhash3_32(gram, 0)) % n_features for gram in analyze(text)}))
+            indptr.append(len(columns))
+        return np.asarray(indptr, dtype=np.int32), np.asarray(columns, dtype=np.int32), np.ones(len(columns))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Return an (n, 3) array of probabilities in ``LABELS`` order."""
         out = np.zeros((len(texts), 3), dtype=np.float64)
         if not texts:
             return out
-        x = self.features(texts)
-        p_pos = _sigmoid(self.polarity.decision(x))
-        p_neu = _sigmoid(self.subjectivity.decision(x)) if self.subjectivity else np.zeros(len(texts))
+        rows = self._feature_arrays(list(texts))
+        p_pos = _sigmoid(self.polarity._decision(*rows))
+        p_neu = _sigmoid(self.subjectivity._decision(*rows)) if self.subjectivity else np.zeros(len(texts))
         out[:, 0] = (1 - p_neu) * (1 - p_pos)
         out[:, 1] = p_neu
         out[:, 2] = (1 - p_neu) * p_pos
