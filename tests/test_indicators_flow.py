@@ -195,3 +195,20 @@ def test_cli_json_shapes(svc: IndicatorService, monkeypatch: pytest.MonkeyPatch)
     assert result.exit_code == 1 and "no suggestion" in result.stderr
     audit = json.loads(runner.invoke(app, ["indicators", "audit", "--json"]).stdout)
     assert audit[0]["action"] == "suggestion.reject" and audit[0]["actor"] == "erin"
+
+
+def test_coverage_and_suggestions_for_one_business_line(svc: IndicatorService, tmp_path: Path) -> None:
+    survey = tmp_path / "survey.csv"
+    with survey.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text"])
+        writer.writerows([f"s{i}", f"问卷：{text}"] for i, text in enumerate(PARKING))
+    svc.voc.ingest(survey, "survey")
+    total = len(MAPPED) + len(PARKING)
+    assert svc.coverage()["documents"] == total + len(PARKING)
+    assert svc.coverage(sources=["review"])["documents"] == total
+    assert svc.coverage(sources=["survey"])["mapped_documents"] == 0
+    parking = next(s for s in svc.suggest(min_count=5, sources=["review"]) if "停车位" in s["keywords"])
+    assert parking["evidence"]["count"] == len(PARKING)
+    everywhere = next(s for s in svc.suggest(min_count=5) if "停车位" in s["keywords"])
+    assert everywhere["evidence"]["count"] == 2 * len(PARKING)

@@ -149,9 +149,14 @@ async def import_tree(
             description="Maps documents not yet mapped to the latest version, then per node: mentions, share, net "
                         "sentiment, trend, growth and top quotes; nodes without evidence are listed.",
             responses=NOT_FOUND)
-def coverage(state: State, _key: Annotated[ApiKey, Depends(require("read"))]) -> dict[str, Any]:
+def coverage(state: State, _key: Annotated[ApiKey, Depends(require("read"))],
+             source: Annotated[list[Literal["survey", "hotline", "review"]] | None,
+                               Query(description="Only these sources (repeatable).")] = None,
+             industry: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
+                                 Query(description="Only these industries (repeatable).", max_length=50)] = None,
+             ) -> dict[str, Any]:
     with indicator_errors():
-        return state.voc.indicators.coverage()
+        return state.voc.indicators.coverage(sources=source or (), industries=industry or ())
 
 
 @router.get("/indicators/versions", response_model=VersionList, summary="Every stored version")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from voc.cli import common
-from voc.cli.common import JsonOpt, emit_json, fail, open_service
+from voc.cli.common import IndustryOpt, JsonOpt, SourceOpt, emit_json, fail, open_service
 
 indicators_app = typer.Typer(help="The indicator system (指标体系): import, coverage, suggestions, review.",
                              no_args_is_help=True)
@@ -149,10 +149,12 @@ def diff_command(
 
 
 @indicators_app.command("coverage")
-def coverage_command(as_json: JsonOpt = False) -> None:
-    """Per indicator: mentions, share, net sentiment, trend and top quotes; no-evidence ones flagged."""
+def coverage_command(source: SourceOpt = None, industry: IndustryOpt = None, as_json: JsonOpt = False) -> None:
+    """Per indicator: mentions, share, net sentiment, trend and top quotes; no-evidence ones flagged.
+
+    --source/--industry restrict it to the business line the tree describes."""
     with _service() as svc:
-        report = svc.coverage()
+        report = svc.coverage(sources=source or (), industries=industry or ())
     if as_json:
         emit_json(report)
         return
@@ -168,11 +170,15 @@ def coverage_command(as_json: JsonOpt = False) -> None:
 def suggest_command(
     min_count: Annotated[int | None, typer.Option("--min-count", min=2, help="Minimum documents of evidence "
                                                   "(default: 0.5% of documents, at least 5).")] = None,
+    source: SourceOpt = None,
+    industry: IndustryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Candidate new indicators from unmapped topics and recurring aspect terms, highest priority first."""
+    """Candidate new indicators from unmapped topics and recurring aspect terms, highest priority first.
+
+    --source/--industry restrict the evidence to the business line the tree describes."""
     with _service() as svc:
-        items = svc.suggest(min_count=min_count)
+        items = svc.suggest(min_count=min_count, sources=source or (), industries=industry or ())
     if as_json:
         emit_json([_public(item) for item in items])
         return

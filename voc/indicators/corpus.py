@@ -6,7 +6,7 @@ topic stage are seen as soon as they are there, without going through ``Document
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,12 +55,24 @@ def doc_view(row: Any) -> DocView:
                    aspects=list(sentiment.get("aspects") or []))
 
 
-def iter_docs(engine: Engine, *, skip_near_duplicates: bool = True, batch_size: int = 2000
-              ) -> Iterator[list[DocView]]:
+def scope_conditions(sources: Sequence[str] = (), industries: Sequence[str] = ()) -> list[Any]:
+    """SQL conditions for a business line: one indicator tree usually covers one industry or channel."""
+    conditions = []
+    if sources:
+        conditions.append(documents.c.source.in_(list(sources)))
+    if industries:
+        conditions.append(documents.c.industry.in_(list(industries)))
+    return conditions
+
+
+def iter_docs(engine: Engine, *, skip_near_duplicates: bool = True, batch_size: int = 2000,
+              sources: Sequence[str] = (), industries: Sequence[str] = ()) -> Iterator[list[DocView]]:
     """Documents in id order. Near-duplicates (copy-paste) are skipped: they would count one voice twice."""
     last_id = ""
+    scope = scope_conditions(sources, industries)
     while True:
-        query = select(*_COLUMNS).where(documents.c.id > last_id).order_by(documents.c.id).limit(batch_size)
+        query = (select(*_COLUMNS).where(documents.c.id > last_id, *scope).order_by(documents.c.id)
+                 .limit(batch_size))
         with engine.connect() as conn:
             rows = conn.execute(query).all()
         if not rows:

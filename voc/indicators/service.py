@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -18,7 +19,7 @@ import yaml
 from sqlalchemy import select
 
 from voc.indicators.candidates import merge_candidates, topic_groups
-from voc.indicators.corpus import DocView, iter_docs
+from voc.indicators.corpus import DocView, iter_docs, scope_conditions
 from voc.indicators.coverage import coverage
 from voc.indicators.embedding import Encoder
 from voc.indicators.io import IndicatorFileError, dump_tree, parse_tree, read_tree
@@ -143,21 +144,23 @@ class IndicatorService:
             mapped += len(todo)
         return {"version": tree.version, "mapped": mapped}
 
-    def coverage(self) -> dict[str, Any]:
+    def coverage(self, *, sources: Sequence[str] = (), industries: Sequence[str] = ()) -> dict[str, Any]:
+        """Coverage of the current tree, over all documents or one business line (sources, industries)."""
         tree = self.tree()
         self.map_documents()
         with self.voc.store.engine.connect() as conn:
-            mentions = self.store.mentions(conn, tree.version)
             mapped_ids = select(indicator_mapped.c.document_id).where(indicator_mapped.c.version == tree.version)
             created = dict(conn.execute(select(documents.c.id, documents.c.created_at)
-                                        .where(documents.c.id.in_(mapped_ids))).all())
+                                        .where(documents.c.id.in_(mapped_ids),
+                                               *scope_conditions(sources, industries))).all())
+            mentions = [m for m in self.store.mentions(conn, tree.version) if m["document_id"] in created]
         return coverage(tree, mentions, created, len(created))
 
     # --- suggestions and review ---------------------------------------------------------------
-    def suggest(self, *, min_count: int | None = None, min_share: float = MIN_SHARE,
-                topics: bool = True) -> list[dict[str, Any]]:
-        """Recompute pending suggestions from the whole corpus; reviewed ones are never re-proposed
-        on the same evidence."""
+    def suggest(self, *, min_count: int | None = None, min_share: float = MIN_SHARE, topics: bool = True,
+                sources: Sequence[str] = (), industries: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Recompute pending suggestions from the corpus (or one business line: sources, industries);
+        reviewed ones are never re-proposed on the same evidence."""
         tree = self.tree()
         mapper = self.mapper(tree)
         collector = TermCollector(mapper)
@@ -165,7 +168,7 @@ class IndicatorService:
         doc_mentions: dict[str, set[str]] = {}
         topic_members: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
         topic_labels: dict[int, str] = {}
-        for batch in iter_docs(self.voc.store.engine):
+        for batch in iter_docs(self.voc.store.engine, sources=sources, industries=industries):
             mentions = []
             for doc, mapping in zip(batch, mapper.map_many(batch), strict=True):
                 collector.add(doc, mapping)
