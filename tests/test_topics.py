@@ -234,3 +234,18 @@ def test_a_running_pipeline_picks_up_a_rebuilt_model(service, tmp_path: Path) ->
 
     run_demo(service, show_progress=False)
     assert stage([doc])[0].topic_id is not None
+
+
+def test_cli_hierarchy_names_stable_topic_ids(service, monkeypatch: pytest.MonkeyPatch) -> None:
+    from voc.cli.main import app
+    from voc.demo_run import run_demo
+
+    run_demo(service, show_progress=False)
+    monkeypatch.setenv("VOC_HOME", str(service.settings.home))
+    result = CliRunner().invoke(app, ["topics", "hierarchy", "--json"])
+    assert result.exit_code == 0, result.output
+    merges = json.loads(result.stdout)
+    ids = {topic.id for topic in service.topics.list_topics()}
+    assert len(merges) == len(ids) - 1 and set(merges[-1]["topics"]) == ids
+    leaves = {int(child[1:]) for merge in merges for child in merge["children"] if child.startswith("t")}
+    assert leaves == ids

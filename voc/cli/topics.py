@@ -162,3 +162,21 @@ def evaluate(
                          f"in {result['seconds']}s")
     for topic in result["topics"][:20]:
         common.console.print(f"  {topic['size']:>6}  {topic['label']}")
+
+
+@topics_app.command("hierarchy")
+def hierarchy(as_json: JsonOpt = False) -> None:
+    """Which topics merge into which (average linkage on c-TF-IDF), closest pairs first."""
+    service = open_service()
+    try:
+        merges = service.topics.hierarchy()
+        labels = {topic.id: topic.label for topic in service.topics.list_topics()}
+    finally:
+        service.close()
+    if as_json:
+        emit_json(merges)
+        return
+    for merge in merges:
+        named = [labels.get(int(child[1:]), child) if child.startswith("t") else child for child in merge["children"]]
+        common.console.print(f"{merge['node']:>4} = {' + '.join(named)}  (distance {merge['distance']:.2f}, "
+                             f"{len(merge['topics'])} topics)", highlight=False)
