@@ -58,6 +58,7 @@ ROUTE_CASES: list[Case] = [
          {"json": {"action": "reject", "reason": "矩阵"}}, ok=(404,)),
     # Any valid key may ask; a job that is not its own is "not found" (404), never 403.
     Case("GET", "/v1/jobs/{job_id}", ALL, ok=(200, 404)),
+    Case("GET", "/v1/me", ALL),  # who the key is, for the web UI
 ]
 
 

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import analyze, documents, health, indicators, jobs, search, suggestions, tags, topics, upload
+from api.routes import (
+    analyze,
+    documents,
+    health,
+    indicators,
+    jobs,
+    me,
+    search,
+    suggestions,
+    tags,
+    topics,
+    ui,
+    upload,
+)
 
 # Under /v1, behind an API key.
 V1_ROUTERS: list[APIRouter] = [
@@ -18,6 +31,7 @@ V1_ROUTERS: list[APIRouter] = [
     indicators.router,
     suggestions.router,
     jobs.router,
+    me.router,
 ]
 # At the root, without a key.
-ROOT_ROUTERS: list[APIRouter] = [health.router]
+ROOT_ROUTERS: list[APIRouter] = [health.router, ui.router]  # ui: the web UI at /, not in the schema

@@ -1,0 +1,43 @@
+// Small helpers shared by the views: escaping, element building, formatting, SVG sparklines.
+
+export function esc(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+// A highlight snippet: escape everything, then let only <em>…</em> through.
+export function highlight(snippet) {
+  return esc(snippet).replace(/&lt;em&gt;/g, "<em>").replace(/&lt;\/em&gt;/g, "</em>");
+}
+
+export function el(html) {
+  const t = document.createElement("template");
+  t.innerHTML = html.trim();
+  return t.content.firstElementChild;
+}
+
+export const pct = (x) => (x == null ? "–" : `${(x * 100).toFixed(1)}%`);
+export const num = (x) => (x == null ? "–" : Number(x).toLocaleString("zh-CN"));
+export const day = (ts) => (ts ? String(ts).slice(0, 10) : "");
+
+export const SOURCE_LABELS = { survey: "问卷 survey", hotline: "热线 hotline", review: "评论 review" };
+export const SENTIMENT_LABELS = { negative: "负面 negative", neutral: "中性 neutral", positive: "正面 positive" };
+
+// An inline SVG sparkline of counts; the bars of the last point are emphasised.
+export function sparkline(values, { width = 120, height = 28, label = "趋势 trend" } = {}) {
+  const n = values.length;
+  if (!n) return `<svg class="spark" width="${width}" height="${height}" role="img" aria-label="${esc(label)}"></svg>`;
+  const max = Math.max(1, ...values);
+  const step = n > 1 ? (width - 2) / (n - 1) : 0;
+  const pts = values.map((v, i) => `${(1 + i * step).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`);
+  const [lx, ly] = pts[n - 1].split(",");
+  return `<svg class="spark" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"
+    aria-label="${esc(label)}: ${values.join(", ")}"><polyline fill="none" stroke="currentColor" stroke-width="1.5"
+    points="${pts.join(" ")}"/><circle cx="${lx}" cy="${ly}" r="2.2" fill="currentColor"/></svg>`;
+}
+
+// A small horizontal bar for a share in [0, 1].
+export function bar(share, cls = "") {
+  const w = Math.max(0, Math.min(1, share || 0)) * 60;
+  return `<svg class="bar ${cls}" width="60" height="8" aria-hidden="true"><rect width="60" height="8" class="bg"/>` +
+    `<rect width="${w.toFixed(1)}" height="8" class="fg"/></svg>`;
+}

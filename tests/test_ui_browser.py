@@ -1,0 +1,237 @@
+"""The web UI in a real browser: `voc serve` on a loopback port over the demo corpus, driven by Playwright
+with the system Chromium (never `playwright install`: nothing is downloaded).
+
+Each test saves a screenshot to $VOC_UI_ARTIFACTS (default: a pytest temporary directory) for CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip("the browser tests need Chromium at /usr/bin/chromium (apt-get install chromium; "
+                "scripts/test.sh installs it when run as root)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`")
+
+TIMEOUT_MS = 15_000
+
+
+@dataclass
+class Server:
+    url: str
+    keys: dict[str, str]  # role -> key
+    artifacts: Path
+
+    def get(self, path: str, role: str = "admin", **params: Any) -> Any:
+        query = f"?{urllib.parse.urlencode(params, doseq=True)}" if params else ""
+        headers = {"Authorization": f"Bearer {self.keys[role]}"}
+        request = urllib.request.Request(self.url + path + query, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _prepare(home: Path) -> dict[str, str]:
+    """The demo corpus with topics, the food-delivery indicator template and suggestions; a key per role."""
+    from api.auth import ROLES, KeyStore
+    from voc.demo_run import run_demo
+    from voc.indicators.service import IndicatorService
+    from voc.service import Voc
+    from voc.settings import VocSettings
+
+    voc = Voc(VocSettings(home=home, workers=1))
+    try:
+        run_demo(voc, show_progress=False)
+        indicators = IndicatorService(voc)
+        indicators.import_template("food_delivery", author="ui-test")
+        assert indicators.suggest(), "the demo corpus should yield suggestions"
+        store = KeyStore(voc.store.engine)
+        return {role: store.create(role, name=f"ui {role}")[0] for role in ROLES}
+    finally:
+        voc.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("ui") / "home"
+    keys = _prepare(home)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOC_")} | {"VOC_HOME": str(home)}
+    voc_bin = Path(sys.executable).with_name("voc")
+    command = [str(voc_bin) if voc_bin.exists() else shutil.which("voc") or "voc", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    log = (home / "serve.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("voc serve did not start:\n" + (home / "serve.log").read_text()) from None
+                time.sleep(0.3)
+        artifacts = Path(os.environ.get("VOC_UI_ARTIFACTS") or tmp_path_factory.mktemp("ui-artifacts"))
+        artifacts.mkdir(parents=True, exist_ok=True)
+        yield Server(url, keys, artifacts)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def open_page(browser: Any, server: Server, role: str, hash_: str = "") -> Any:
+    """A page logged in with the role's key (as if typed once and kept in localStorage)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 800}, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(f"localStorage.setItem('voc.apiKey', {json.dumps(server.keys[role])})")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    page.goto(server.url + "/" + hash_)
+    sync_api.expect(page.locator("#role")).to_contain_text(role)
+    return page
+
+
+def shot(page: Any, server: Server, name: str) -> None:
+    page.screenshot(path=str(server.artifacts / f"{name}.png"), full_page=True)
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def test_search_with_a_filter_shows_hits_and_facet_counts(browser: Any, server: Server) -> None:
+    expect = sync_api.expect
+    page = open_page(browser, server, "researcher")
+    expect(page.locator("#hits .hit").first).to_be_visible()
+    page.keyboard.press("/")  # focuses the query box
+    page.keyboard.type("快递柜")
+    page.keyboard.press("Enter")
+    expect(page.locator("#hits .hit em").first).to_be_visible()
+    everything = server.get("/v1/search", q="快递柜", facets="sentiment", limit=1)
+    negative = everything["facets"]["sentiment"]["negative"]
+    facet = page.locator("[data-facet=sentiment] .facet-value", has_text="negative")
+    expect(facet.locator(".count")).to_have_text(f"{negative:,}")
+    facet.locator("input").check()
+    expect(page.locator("#total")).to_have_text(f"{negative:,}")
+    expect(page.locator("[data-facet=sentiment] .facet-value")).to_have_count(1)
+    assert page.locator("#hits .hit").count() == min(negative, 20)
+    expect(page.locator("#hits .hit .sent.negative")).to_have_count(min(negative, 20))
+    assert "sentiment=negative" in page.url  # the filters are in the address, to share or reload
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    expect(page.locator("#detail article")).to_be_visible()
+    shot(page, server, "search-filter")
+
+
+def test_tag_all_hits_of_a_query_then_undo(browser: Any, server: Server) -> None:
+    expect = sync_api.expect
+    page = open_page(browser, server, "researcher", "#/search?q=宽带&source=hotline")
+    total = server.get("/v1/search", q="宽带", source="hotline", facets="none", limit=1)["total"]
+    assert total > 20  # more than one page: tagging must not stop at the hits on screen
+    expect(page.locator("#total")).to_have_text(f"{total:,}")
+    page.fill("#tag-name", "宽带投诉")
+    expect(page.locator("#tag-all")).to_contain_text(f"{total:,}")
+    page.click("#tag-all")
+    expect(page.locator("#confirm-text")).to_contain_text(f"全部 {total:,} 条")
+    page.click("#confirm-ok")
+    expect(page.locator("#notice")).to_contain_text(f"已为 {total:,} 条添加标签「宽带投诉」")
+    tags = {t["tag"]: t["count"] for t in server.get("/v1/tags")["tags"]}
+    assert tags["宽带投诉"] == total
+    expect(page.locator("#hits .hit .tag", has_text="宽带投诉")).to_have_count(20)
+    page.screenshot(path=str(server.artifacts / "tag-all.png"), full_page=True)
+    page.click("#undo")
+    expect(page.locator("#notice")).to_contain_text(f"从 {total:,} 条移除标签")
+    tags = {t["tag"]: t["count"] for t in server.get("/v1/tags")["tags"]}
+    assert "宽带投诉" not in tags
+    shot(page, server, "tag-undo")
+
+
+def test_topic_list_and_page(browser: Any, server: Server) -> None:
+    expect = sync_api.expect
+    page = open_page(browser, server, "researcher", "#/topics")
+    topics = server.get("/v1/topics")["topics"]
+    expect(page.locator("#topic-table tbody tr")).to_have_count(len(topics))
+    expect(page.locator("#topic-table .trend svg.spark polyline")).to_have_count(len(topics))
+    emerging = server.get("/v1/topics/emerging")["emerging"]
+    expect(page.locator("#topic-table tr.emerging")).to_have_count(len(emerging))
+    page.screenshot(path=str(server.artifacts / "topics.png"), full_page=True)
+    page.locator("#topic-table tbody tr a").first.click()
+    expect(page.locator(".topic h2")).to_contain_text(topics[0]["label"])
+    expect(page.locator(".topic .quotes li")).to_have_count(len(topics[0]["quotes"]))
+    expect(page.locator(".topic svg.spark")).to_be_visible()
+    expect(page.locator(".topic svg.chart rect.all").first).to_be_attached()
+    shot(page, server, "topic")
+
+
+def test_review_a_suggestion(browser: Any, server: Server) -> None:
+    expect = sync_api.expect
+    page = open_page(browser, server, "designer", "#/indicators")
+    expect(page.locator("#tree-version")).to_have_text("v1")
+    expect(page.locator("#tree .node").first).to_be_visible()
+    card = page.locator(".suggestion.pending").first
+    name = card.locator("h3").inner_text().split()[0]
+    reject = card.locator("button[value=reject]")
+    reject.click()  # a rejection without a reason is refused, readably
+    expect(page.locator("#error")).to_contain_text("reason")
+    card.locator("textarea").fill("顾客反复提到，问卷没有覆盖")
+    card.locator("button[value=accept]").click()
+    done = page.locator(".suggestion.accepted").first
+    expect(done.locator(".status")).to_have_text("已采纳 accepted")
+    expect(done).to_contain_text("顾客反复提到，问卷没有覆盖")
+    expect(page.locator("#notice")).to_contain_text("v2")
+    expect(page.locator("#tree-version")).to_have_text("v2")
+    expect(page.locator("#versions li")).to_have_count(2)
+    expect(page.locator("#tree .node .name", has_text=name).first).to_be_visible()
+    assert server.get("/v1/indicators")["version"] == 2
+    page.locator("#versions button", has_text="v2").click()
+    expect(page.locator("#diff .add")).to_contain_text(name)
+    shot(page, server, "review")
+
+
+def test_roles_hide_what_they_cannot_do(browser: Any, server: Server) -> None:
+    expect = sync_api.expect
+    page = open_page(browser, server, "service", "#/search?q=快递")
+    expect(page.locator("#hits .hit").first).to_be_visible()
+    expect(page.locator("#tag-all")).to_have_count(0)
+    page.goto(server.url + "/#/indicators")
+    expect(page.locator(".suggestion").first).to_be_visible()
+    expect(page.locator(".suggestion form.review")).to_have_count(0)
+    page.locator("#change-key").click()
+    page.fill("#key-input", "voc_deadbeef_not-a-key")
+    page.locator("#key-form button").click()
+    expect(page.locator("#key-error")).to_contain_text("401 unauthorized")
+    shot(page, server, "roles")
