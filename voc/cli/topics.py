@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,12 +11,24 @@ import typer
 
 from voc.cli import common
 from voc.cli.common import JsonOpt, emit_json, fail, open_service
-from voc.service import parse_day
+from voc.service import Voc, parse_day
 
 topics_app = typer.Typer(help="Topic discovery: build topics, read them, follow trends, spot emerging issues.",
                          no_args_is_help=True)
 
 IntervalOpt = Annotated[str, typer.Option("--interval", help="day or week.")]
+
+
+@contextmanager
+def _service() -> Iterator[Voc]:
+    """The service, closed afterwards; a ValueError (bad interval, nothing in scope) is bad input: exit 2."""
+    service = open_service()
+    try:
+        yield service
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        service.close()
 
 
 @topics_app.command("build")
@@ -27,15 +41,9 @@ def build(
 
     Every stored document then carries a topic (or -1); the search index is brought up to date.
     """
-    service = open_service()
-    try:
-        with common.progress_bar("topics", 5, enabled=not as_json) as advance:
-            report = service.topics.build(source=source, since=parse_day(since), progress=lambda step: advance(1))
+    with _service() as service, common.progress_bar("topics", 5, enabled=not as_json) as advance:
+        report = service.topics.build(source=source, since=parse_day(since), progress=lambda step: advance(1))
         synced = service.sync_index()
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    finally:
-        service.close()
     if as_json:
         emit_json({**report.to_dict(), "indexed": synced.indexed})
         return
@@ -47,11 +55,8 @@ def build(
 @topics_app.command("list")
 def list_topics(as_json: JsonOpt = False) -> None:
     """Topics of the last build, largest first."""
-    service = open_service()
-    try:
+    with _service() as service:
         topics = service.topics.list_topics()
-    finally:
-        service.close()
     if as_json:
         emit_json([{key: t.to_dict()[key] for key in ("id", "label", "keywords", "size", "negative_share", "quotes")}
                    for t in topics])
@@ -67,13 +72,8 @@ def list_topics(as_json: JsonOpt = False) -> None:
 def show(topic_id: Annotated[int, typer.Argument(help="Topic id.")], interval: IntervalOpt = "week",
          as_json: JsonOpt = False) -> None:
     """One topic: keywords, quotes and its trend."""
-    service = open_service()
-    try:
+    with _service() as service:
         topic = service.topics.topic(topic_id, interval)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    finally:
-        service.close()
     if topic is None:
         raise fail(f"no topic {topic_id}", code=1)
     if as_json:
@@ -92,13 +92,8 @@ def show(topic_id: Annotated[int, typer.Argument(help="Topic id.")], interval: I
 def trend(topic_id: Annotated[int, typer.Argument(help="Topic id.")], interval: IntervalOpt = "day",
           as_json: JsonOpt = False) -> None:
     """Counts and negative share per day or week."""
-    service = open_service()
-    try:
+    with _service() as service:
         series = service.topics.trend(topic_id, interval)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    finally:
-        service.close()
     if as_json:
         emit_json(series)
         return
@@ -119,13 +114,8 @@ def emerging(
     Volume: one-sided Poisson test against the baseline mean, p < 0.01, at least 5 documents and
     1.5 × the baseline. Negative share: two-proportion z ≥ 2.33 with at least 5 negative documents.
     """
-    service = open_service()
-    try:
+    with _service() as service:
         found = service.topics.emerging(interval=interval, at=parse_day(at), baseline_periods=baseline)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    finally:
-        service.close()
     if as_json:
         emit_json(found)
         return
@@ -167,12 +157,9 @@ def evaluate(
 @topics_app.command("hierarchy")
 def hierarchy(as_json: JsonOpt = False) -> None:
     """Which topics merge into which (average linkage on c-TF-IDF), closest pairs first."""
-    service = open_service()
-    try:
+    with _service() as service:
         merges = service.topics.hierarchy()
         labels = {topic.id: topic.label for topic in service.topics.list_topics()}
-    finally:
-        service.close()
     if as_json:
         emit_json(merges)
         return
