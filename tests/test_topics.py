@@ -249,3 +249,21 @@ def test_cli_hierarchy_names_stable_topic_ids(service, monkeypatch: pytest.Monke
     assert len(merges) == len(ids) - 1 and set(merges[-1]["topics"]) == ids
     leaves = {int(child[1:]) for merge in merges for child in merge["children"] if child.startswith("t")}
     assert leaves == ids
+
+
+def test_a_scoped_build_shapes_topics_from_its_scope_and_assigns_everything(service) -> None:
+    from sqlalchemy import func, select
+
+    from voc.demo_run import run_demo
+    from voc.store import documents
+
+    run_demo(service, show_progress=False)
+    report = service.topics.build(source="hotline")
+    with service.store.engine.connect() as conn:
+        hotline = conn.execute(select(func.count()).where(documents.c.source == "hotline",
+                                                          documents.c.near_duplicate_of.is_(None))).scalar()
+        unassigned = conn.execute(select(func.count()).where(documents.c.topic_id.is_(None))).scalar()
+    assert report.n_documents == hotline and unassigned == 0
+    with pytest.raises(ValueError, match="no documents in scope"):
+        service.topics.build(source="hotline", since=datetime(2099, 1, 1))
+    assert service.topics.store.latest_build()["id"] == report.build_id  # the failed build changed nothing

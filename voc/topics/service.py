@@ -105,8 +105,7 @@ class TopicService:
         c = documents.c
         rows = list(self._rows([c.id, c.tokens, c.text, c.source, c.created_at, c.near_duplicate_of, c.topic_id,
                                 c.sentiment_label], []))
-        in_scope = [(source is None or row.source == source) and (since is None or (row.created_at is not None
-                    and row.created_at >= since)) and row.near_duplicate_of is None for row in rows]
+        in_scope = [_shapes_topics(row, source, since) for row in rows]
         fit_rows = [row for row, keep in zip(rows, in_scope, strict=True) if keep]
         if not fit_rows:
             raise ValueError("no documents in scope: ingest some first, or widen --source/--since")
@@ -198,6 +197,13 @@ class TopicService:
     def hierarchy(self) -> list[dict[str, Any]]:
         build = self.store.latest_build()
         return list(build["hierarchy"] or []) if build else []
+
+
+def _shapes_topics(row: Any, source: str | None, since: datetime | None) -> bool:
+    """In the build's scope and not a copy: copies would make their own dense little topics."""
+    if row.near_duplicate_of is not None or (source is not None and row.source != source):
+        return False
+    return since is None or (row.created_at is not None and row.created_at >= since)
 
 
 def _stable_hierarchy(merges: list[dict[str, Any]], stable: list[int]) -> list[dict[str, Any]]:
