@@ -28,13 +28,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-
 from voc.settings import VocSettings
-from voc.text.normalize import Normalizer
 from voc.text.tokenize import Tokenizer
-from voc.topics.evaluate import is_label_content_word
+from voc.topics.evaluate import prepare, score_topics
 from voc.topics.service import build_model
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -60,24 +56,16 @@ def tipdm() -> tuple[list[str], list[str]]:
 
 def scores(labels: list[str], predicted: list[int], keywords: list[list[str]], tokenizer: Tokenizer,
            seconds: float) -> dict[str, Any]:
-    terms = [word for words in keywords for word in words[:5]]
-    return {"n_topics": len(keywords), "outlier_share": round(float(np.mean(np.array(predicted) < 0)), 4),
-            "nmi": round(float(normalized_mutual_info_score(labels, predicted)), 4),
-            "ari": round(float(adjusted_rand_score(labels, predicted)), 4), "seconds": round(seconds, 1),
-            "label_quality": round(sum(is_label_content_word(t, tokenizer) for t in terms) / max(len(terms), 1), 4),
+    return {**score_topics(labels, predicted, keywords, tokenizer), "seconds": round(seconds, 1),
             "sample_labels": ["_".join(words[:4]) for words in keywords[:8]]}
 
 
 def run_set(name: str, texts: list[str], labels: list[str], with_bertopic: bool) -> dict[str, Any]:
     settings = VocSettings()
-    tokenizer = Tokenizer.from_settings(settings)
-    normalizer = Normalizer(to_simplified=True)
     started = time.perf_counter()
-    normalised = [normalizer(text) for text in texts]
-    tokens = [tokenizer.tokenize(text) for text in normalised]
+    normalised, tokens, tokenizer = prepare(texts, settings)
     tokenize_s = time.perf_counter() - started
-    model = build_model(settings, tokenizer.part_of_speech)
-    fit = model.fit(tokens, normalised)
+    fit = build_model(settings, tokenizer.part_of_speech).fit(tokens, normalised)
     voc_s = time.perf_counter() - started
     result: dict[str, Any] = {"n": len(texts), "tokenize_s": round(tokenize_s, 1),
                               "voc": {**scores(labels, fit.labels.tolist(), [t.keywords for t in fit.topics],
@@ -121,11 +109,8 @@ def memory_child(count: int) -> None:
     texts = [text for text in sources if text and text.strip()]
     texts = [texts[rng.randrange(len(texts))] for _ in range(count)] if count > len(texts) else rng.sample(texts, count)
     settings = VocSettings()
-    tokenizer = Tokenizer.from_settings(settings)
-    normalizer = Normalizer(to_simplified=True)
     started = time.perf_counter()
-    normalised = [normalizer(text) for text in texts]
-    tokens = [tokenizer.tokenize(text) for text in normalised]
+    normalised, tokens, tokenizer = prepare(texts, settings)
     fit = build_model(settings, tokenizer.part_of_speech).fit(tokens, normalised)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"n": count, "n_topics": len(fit.topics), "outlier_share": round(fit.outlier_share, 4),

@@ -209,13 +209,8 @@ class IndicatorService:
         return self.suggestions(("pending",))
 
     def _topic_keywords(self) -> dict[int, list[str]]:
-        """Keywords per topic from the topic store, when the topic stage is installed and has run."""
-        try:
-            from voc.topics.store import TopicStore  # type: ignore[import-not-found]
-
-            return {t.id: list(t.keywords) for t in TopicStore(self.voc.store.engine).list_topics()}
-        except Exception:  # no topic stage (yet): labels from the documents table are enough
-            return {}
+        """Keywords per topic of the last build (none before the first `voc topics build`)."""
+        return {topic.id: list(topic.keywords) for topic in self.voc.topics.list_topics()}
 
     def suggestions(self, status: tuple[str, ...] | list[str] = ()) -> list[dict[str, Any]]:
         with self.voc.store.engine.connect() as conn:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from voc.ingest.readers import read_records
@@ -46,6 +48,26 @@ def is_label_content_word(term: str, tokenizer: Tokenizer) -> bool:
     return bool(pieces) and all(flag.startswith(_CONTENT_TAGS) for _, flag in pieces)
 
 
+def prepare(texts: Sequence[str], settings: VocSettings) -> tuple[list[str], list[list[str]], Tokenizer]:
+    """Normalised texts and their jieba tokens, as ingest would make them (nothing stored)."""
+    normalizer = Normalizer(to_simplified=settings.to_simplified)
+    tokenizer = Tokenizer.from_settings(settings)
+    normalised = [normalizer(text) for text in texts]
+    return normalised, [tokenizer.tokenize(text) for text in normalised], tokenizer
+
+
+def score_topics(labels: Sequence[str], predicted: Sequence[int], keywords: Sequence[Sequence[str]],
+                 tokenizer: Tokenizer) -> dict[str, Any]:
+    """Agreement with reference labels and label quality; outliers (-1) count as one more cluster, as
+    BERTopic evaluations count them."""
+    label_terms = [term for words in keywords for term in words[:5]]
+    quality = (sum(is_label_content_word(term, tokenizer) for term in label_terms) / len(label_terms)
+               if label_terms else 0.0)
+    return {"n_topics": len(keywords), "outlier_share": round(float(np.mean(np.asarray(predicted) < 0)), 4),
+            "nmi": round(float(normalized_mutual_info_score(labels, predicted)), 4),
+            "ari": round(float(adjusted_rand_score(labels, predicted)), 4), "label_quality": round(quality, 4)}
+
+
 def evaluate(path: Path, text_col: str, label_col: str, *, sample: int | None = None, seed: int = 0,
              settings: VocSettings | None = None) -> dict[str, Any]:
     settings = settings or VocSettings()
@@ -56,21 +78,11 @@ def evaluate(path: Path, text_col: str, label_col: str, *, sample: int | None = 
     if not texts:
         raise ValueError(f"{path}: no labelled rows")
     started = time.perf_counter()
-    normalizer = Normalizer(to_simplified=settings.to_simplified)
-    tokenizer = Tokenizer.from_settings(settings)
-    normalised = [normalizer(text) for text in texts]
-    tokens = [tokenizer.tokenize(text) for text in normalised]
+    normalised, tokens, tokenizer = prepare(texts, settings)
     tokenized = time.perf_counter()
     fit = build_model(settings, tokenizer.part_of_speech).fit(tokens, normalised)
     seconds = time.perf_counter() - started
-    # Outliers are one more cluster (-1), as BERTopic evaluations count them.
-    predicted = fit.labels.tolist()
-    label_terms = [term for topic in fit.topics for term in topic.keywords[:5]]
-    quality = (sum(is_label_content_word(term, tokenizer) for term in label_terms) / len(label_terms)
-               if label_terms else 0.0)
-    return {"n": len(texts), "n_topics": len(fit.topics), "outlier_share": round(fit.outlier_share, 4),
-            "nmi": round(float(normalized_mutual_info_score(labels, predicted)), 4),
-            "ari": round(float(adjusted_rand_score(labels, predicted)), 4), "seconds": round(seconds, 2),
-            "label_quality": round(quality, 4),
+    scores = score_topics(labels, fit.labels.tolist(), [topic.keywords for topic in fit.topics], tokenizer)
+    return {"n": len(texts), **scores, "seconds": round(seconds, 2),
             "timings": {"tokenize": round(tokenized - started, 3), **fit.timings},
             "topics": [{"label": t.label, "size": t.size, "keywords": t.keywords[:5]} for t in fit.topics]}
