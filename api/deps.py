@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,7 +15,6 @@ from api.errors import ApiError
 from api.jobs import JobRunner, jobs_engine
 from api.metrics import Metrics
 from api.ratelimit import RateLimiter, retry_after_header
-from indexing import open_backend
 from voc.service import Voc
 from voc.settings import VocSettings
 
@@ -25,38 +22,9 @@ if TYPE_CHECKING:
     from voc.indicators.service import IndicatorService
 
 
-class _Serialized:
-    """Proxy running every method of the wrapped object under one lock.
-
-    The embedded index shares one SQLite connection and an in-memory facet cache; the CLI uses it from
-    one thread, the server from many. A proxy rather than a SearchBackend subclass, so methods other
-    engineers add to the backends need no change here.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self._lock = threading.RLock()
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if not callable(attr):
-            return attr
-
-        @functools.wraps(attr)
-        def locked(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return attr(*args, **kwargs)
-
-        return locked
-
-
 class ApiVoc(Voc):
-    """The service facade as the server uses it from many threads."""
-
-    @cached_property
-    def index(self) -> Any:  # type: ignore[override]
-        backend = open_backend(self.settings)
-        return _Serialized(backend) if backend.name == "embedded" else backend
+    """The service facade as the server uses it from many threads (every search backend is safe to
+    share between threads)."""
 
     @cached_property
     def indicators(self) -> IndicatorService:

@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from indexing.base import (
     BulkReport,
     Filters,
@@ -23,6 +25,7 @@ from indexing.base import (
     encode_cursor,
     highlight,
 )
+from indexing.doc_values import DocValues
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -37,12 +40,6 @@ CREATE TABLE IF NOT EXISTS docs (
     topic_id INTEGER, topic_label TEXT,
     near_duplicate_of TEXT
 );
-CREATE INDEX IF NOT EXISTS docs_created ON docs(created_at);
--- the exact sort keys of "newest"/"oldest", so a page of a large match needs no full sort
-CREATE INDEX IF NOT EXISTS docs_newest ON docs(coalesce(created_at, ''), id);
-CREATE INDEX IF NOT EXISTS docs_oldest ON docs(coalesce(created_at, '9999-12-31'), id);
-CREATE INDEX IF NOT EXISTS docs_source ON docs(source, created_at);
-CREATE INDEX IF NOT EXISTS docs_sentiment ON docs(sentiment);
 CREATE TABLE IF NOT EXISTS doc_tags (
     id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (tag, id)
 ) WITHOUT ROWID;
@@ -58,6 +55,48 @@ END;
 CREATE TRIGGER IF NOT EXISTS docs_ad AFTER DELETE ON docs BEGIN
     INSERT INTO docs_fts(docs_fts, rowid, terms) VALUES ('delete', old.rid, old.terms);
 END;
+"""
+# The columns every filter, facet and sort reads, kept narrow and apart from the texts: walking the
+# matches of a common term through the wide docs rows costs several times more (as doc values do
+# for Lucene). Triggers keep it in step with docs; indexes serve the date sorts without a full sort.
+_META_SCHEMA = """
+CREATE TABLE IF NOT EXISTS doc_meta (
+    rid INTEGER PRIMARY KEY, id TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT,
+    channel TEXT, industry TEXT, product TEXT, store TEXT,
+    sentiment TEXT, sentiment_score REAL, topic_id INTEGER, near_duplicate_of TEXT,
+    seq INTEGER NOT NULL DEFAULT 0  -- doc_meta_changes.value when the row was written
+);
+-- Counts every insert and delete, never reused: how in-memory copies of doc_meta (doc_values.py)
+-- tell an append from a replacement, which may reuse a deleted row's rid.
+CREATE TABLE IF NOT EXISTS doc_meta_changes (value INTEGER NOT NULL);
+INSERT INTO doc_meta_changes SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM doc_meta_changes);
+INSERT INTO doc_meta (rid, id, source, created_at, channel, industry, product, store, sentiment,
+        sentiment_score, topic_id, near_duplicate_of)
+    SELECT rid, id, source, created_at, channel, industry, product, store, sentiment,
+        sentiment_score, topic_id, near_duplicate_of FROM docs
+    WHERE NOT EXISTS (SELECT 1 FROM doc_meta);  -- only a new table is empty while docs is not
+CREATE INDEX IF NOT EXISTS doc_meta_id ON doc_meta(id);
+CREATE INDEX IF NOT EXISTS doc_meta_newest ON doc_meta(coalesce(created_at, ''), id);
+CREATE INDEX IF NOT EXISTS doc_meta_oldest ON doc_meta(coalesce(created_at, '9999-12-31'), id);
+CREATE INDEX IF NOT EXISTS doc_meta_source ON doc_meta(source, created_at);
+CREATE INDEX IF NOT EXISTS doc_meta_sentiment ON doc_meta(sentiment);
+CREATE INDEX IF NOT EXISTS doc_meta_seq ON doc_meta(seq);
+CREATE TRIGGER IF NOT EXISTS docs_meta_ai AFTER INSERT ON docs BEGIN
+    UPDATE doc_meta_changes SET value = value + 1;
+    INSERT INTO doc_meta VALUES (new.rid, new.id, new.source, new.created_at, new.channel, new.industry,
+        new.product, new.store, new.sentiment, new.sentiment_score, new.topic_id, new.near_duplicate_of,
+        (SELECT value FROM doc_meta_changes));
+END;
+CREATE TRIGGER IF NOT EXISTS docs_meta_ad AFTER DELETE ON docs BEGIN
+    UPDATE doc_meta_changes SET value = value + 1;
+    DELETE FROM doc_meta WHERE rid = old.rid;
+END;
+-- indexes of the first layout, when the filters still read docs itself
+DROP INDEX IF EXISTS docs_created;
+DROP INDEX IF EXISTS docs_newest;
+DROP INDEX IF EXISTS docs_oldest;
+DROP INDEX IF EXISTS docs_source;
+DROP INDEX IF EXISTS docs_sentiment;
 """
 _COLUMNS = ("id", "text", "terms", "source", "created_at", "channel", "industry", "product", "store",
             "sentiment", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of")
@@ -104,34 +143,74 @@ def _iso(value: datetime | None) -> str | None:
 
 
 class EmbeddedIndex(SearchBackend):
+    """Safe to share between threads: writes take one connection under a lock; each reading thread
+    has its own connection, so in a server a slow query holds up no other (SQLite's WAL lets readers
+    run beside the writer)."""
+
     name = "embedded"
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        self._conn.row_factory = sqlite3.Row
+        self._conn = self._connect()
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
-        # Facet counts of recent queries, valid while the data is unchanged: our own writes bump
-        # _writes, other processes' commits change PRAGMA data_version.
+        self._create_schema()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        # Facet counts of recent queries, valid for one generation of the data. A reader that sees
+        # PRAGMA data_version move (someone committed) starts a new generation; so do our own writes.
+        self._cache_lock = threading.Lock()
         self._facet_cache: OrderedDict[tuple[Any, ...], tuple[int, dict[str, dict[str, int]]]] = OrderedDict()
-        self._writes = 0
+        self._generation = 0
+        self._doc_values = DocValues(sorted(set(_FACET_COLUMNS.values())))
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _create_schema(self) -> None:
+        """Tables, triggers and indexes; doc_meta is filled from docs in files written before it
+        existed. One transaction, so no other process writes docs between the check and the copy."""
+        try:
+            self._conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {_META_SCHEMA} COMMIT;")
+        except sqlite3.Error:
+            if self._conn.in_transaction:
+                self._conn.rollback()
+            raise
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            self._local.data_version = None
+            with self._cache_lock:
+                self._readers.append(conn)
+        return conn
 
     def close(self) -> None:
+        with self._cache_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            conn.close()
+        self._local = threading.local()
         self._conn.close()
 
     # --- writes -------------------------------------------------------------------------------
+    def _written(self) -> None:
+        with self._cache_lock:
+            self._generation += 1
+
     def index(self, records: Sequence[IndexRecord]) -> BulkReport:
         if not records:
             return BulkReport()
+        records = list({r.id: r for r in records}.values())  # an id twice in a batch: the last wins, as in ES
         rows = [(r.id, r.text, " ".join(r.terms), r.source, _iso(r.created_at), r.channel, r.industry,
                  r.product, r.store, r.sentiment, r.sentiment_score, r.topic_id, r.topic_label,
                  r.near_duplicate_of) for r in records]
         tag_rows = [(r.id, tag) for r in records for tag in r.tags]
-        self._writes += 1
         with self._lock, self._conn:
             # Replace by deleting first, so the FTS delete trigger sees the old terms (INSERT OR REPLACE
             # would not fire it); only ids already present, as most batches are new documents.
@@ -141,30 +220,32 @@ class EmbeddedIndex(SearchBackend):
             placeholders = ",".join("?" * len(_COLUMNS))
             self._conn.executemany(f"INSERT INTO docs ({','.join(_COLUMNS)}) VALUES ({placeholders})", rows)
             self._conn.executemany("INSERT OR IGNORE INTO doc_tags (id, tag) VALUES (?, ?)", tag_rows)
+        self._written()
         return BulkReport(indexed=len(records))
 
     def delete(self, ids: Sequence[str]) -> int:
-        self._writes += 1
         with self._lock, self._conn:
             # rowcount, unlike total_changes, leaves out the FTS rows the trigger deletes
             deleted = self._conn.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in ids]).rowcount
             self._conn.executemany("DELETE FROM doc_tags WHERE id = ?", [(i,) for i in ids])
+        self._written()
         return deleted
 
     def set_tags(self, tag: str, ids: Sequence[str], present: bool) -> int:
-        self._writes += 1
         with self._lock, self._conn:
             known = [(row[0], tag) for row in self._select_ids(ids)]
             sql = ("INSERT OR IGNORE INTO doc_tags (id, tag) VALUES (?, ?)" if present
                    else "DELETE FROM doc_tags WHERE id = ? AND tag = ?")
-            return self._conn.executemany(sql, known).rowcount if known else 0
+            changed = self._conn.executemany(sql, known).rowcount if known else 0
+        self._written()
+        return changed
 
     def clear(self) -> None:
-        self._writes += 1
         with self._lock, self._conn:
             self._conn.execute("DELETE FROM docs")
             self._conn.execute("DELETE FROM doc_tags")
             self._conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('rebuild')")
+        self._written()
 
     def _select_ids(self, ids: Sequence[str]) -> list[sqlite3.Row]:
         found: list[sqlite3.Row] = []
@@ -177,45 +258,54 @@ class EmbeddedIndex(SearchBackend):
 
     # --- reads --------------------------------------------------------------------------------
     def get(self, doc_id: str) -> dict[str, Any] | None:
-        row = self._conn.execute(f"SELECT {','.join(_COLUMNS)} FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        conn = self._reader()
+        row = conn.execute(f"SELECT {','.join(_COLUMNS)} FROM docs WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             return None
         record = dict(row)
         record["terms"] = record["terms"].split()
-        record["tags"] = [r[0] for r in self._conn.execute(
-            "SELECT tag FROM doc_tags WHERE id = ? ORDER BY tag", (doc_id,))]
+        record["tags"] = [r[0] for r in conn.execute("SELECT tag FROM doc_tags WHERE id = ? ORDER BY tag", (doc_id,))]
         return record
 
-    def _from_where(self, query: SearchQuery, extra_join: str = "", *, ranked: bool = False
+    def _from_where(self, query: SearchQuery, plan: Literal["page", "ranked", "every"] = "every"
                     ) -> tuple[str, list[Any]]:
-        """FROM and WHERE (always present, so callers append with AND) shared by every read.
+        """FROM and WHERE (always present, so callers append with AND) shared by every read, over
+        doc_meta as ``d`` with the match's BM25 rank as ``m.rank``, for one of three uses:
 
-        ``ranked`` joins the BM25 rank of each match (only a relevance-sorted page needs it).
+        * ``ranked``: a relevance-sorted page, so every match gets its rank;
+        * ``page``: a page in some other order; the match is a membership test, so SQLite can walk
+          a sort index and stop at the page instead of visiting every full-text match;
+        * ``every``: counts, facets and histograms, which visit every match anyway: a join on the
+          full-text rows, without computing ranks.
         """
         params: list[Any] = []
         match = _fts_query(query.terms)
-        if match and ranked:
-            sql = ("FROM docs d JOIN (SELECT rowid AS rid, bm25(docs_fts) AS rank FROM docs_fts "
-                   "WHERE docs_fts MATCH ?) m ON m.rid = d.rid")
+        if match and plan == "ranked":
+            sql = ("FROM (SELECT rowid AS rid, bm25(docs_fts) AS rank FROM docs_fts WHERE docs_fts MATCH ?) m "
+                   "JOIN doc_meta d ON d.rid = m.rid")
             params.append(match)
-        elif match:
-            # No ranking needed: a membership test lets SQLite walk a filter or sort index and stop at
-            # the page, instead of joining every full-text match.
-            sql = ("FROM docs d JOIN (SELECT 0.0 AS rank) m "
+        elif match and plan == "page":
+            sql = ("FROM doc_meta d JOIN (SELECT 0.0 AS rank) m "
                    "ON d.rid IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
             params.append(match)
+        elif match:
+            sql = ("FROM (SELECT rowid AS rid, 0.0 AS rank FROM docs_fts WHERE docs_fts MATCH ?) m "
+                   "JOIN doc_meta d ON d.rid = m.rid")
+            params.append(match)
         elif query.terms:
-            return f"FROM docs d JOIN (SELECT 0.0 AS rank) m{extra_join} WHERE 0", []
+            return "FROM doc_meta d JOIN (SELECT 0.0 AS rank) m WHERE 0", []
         else:
-            sql = "FROM docs d JOIN (SELECT 0.0 AS rank) m"
-        sql += extra_join
+            sql = "FROM doc_meta d JOIN (SELECT 0.0 AS rank) m"
         clauses: list[str] = ["1"]
         f = query.filters
+        # With a full-text match, walking its rows beats any column index; the unary + keeps SQLite
+        # from choosing one (a sentiment index lookup per match doubled the cost of a filtered query).
+        column_prefix = "+d." if match else "d."
         for column, values in (("source", f.source), ("channel", f.channel), ("industry", f.industry),
                                ("product", f.product), ("store", f.store), ("sentiment", f.sentiment),
                                ("topic_id", f.topic), ("id", f.ids)):
             if values:
-                clauses.append(f"d.{column} IN ({','.join('?' * len(values))})")
+                clauses.append(f"{column_prefix}{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
         for tag in f.tags:
             clauses.append("EXISTS (SELECT 1 FROM doc_tags t WHERE t.id = d.id AND t.tag = ?)")
@@ -231,12 +321,17 @@ class EmbeddedIndex(SearchBackend):
         return sql + " WHERE " + " AND ".join(clauses), params
 
     def count(self, query: SearchQuery | None = None) -> int:
-        from_where, params = self._from_where(query or SearchQuery())
-        return int(self._conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0])
+        query = query or SearchQuery()
+        match = _fts_query(query.terms)
+        conn = self._reader()
+        if match and not _has_filters(query.filters):  # the full-text index counts on its own
+            return int(conn.execute("SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?", (match,)).fetchone()[0])
+        from_where, params = self._from_where(query)
+        return int(conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0])
 
     def search(self, query: SearchQuery) -> SearchResult:
         sort = query.sort if query.sort != "relevance" or _fts_query(query.terms) else "newest"
-        from_where, params = self._from_where(query, ranked=sort == "relevance")
+        from_where, params = self._from_where(query, "ranked" if sort == "relevance" else "page")
         key, direction = _SORTS[sort]
         page_sql, page_params = from_where, list(params)
         if query.cursor:
@@ -244,24 +339,29 @@ class EmbeddedIndex(SearchBackend):
             op = ">" if direction == "asc" else "<"
             page_sql += f" AND ({key} {op} ? OR ({key} = ? AND d.id {op} ?))"
             page_params += [last_key, last_key, last_id]
-        columns = ",".join(f"d.{c}" for c in _COLUMNS if c != "terms")
-        rows = self._conn.execute(
-            f"SELECT {columns}, m.rank AS rank, {key} AS sort_key {page_sql} "
+        conn = self._reader()
+        generation = self._generation_seen(conn)
+        page = conn.execute(
+            f"SELECT d.rid, m.rank AS rank, {key} AS sort_key {page_sql} "
             f"ORDER BY {key} {direction}, d.id {direction} LIMIT ? OFFSET ?",
             [*page_params, query.limit, 0 if query.cursor else query.offset],
         ).fetchall()
-        tags_by_id = self._tags_for([row["id"] for row in rows])
-        hits = [self._hit(row, tags_by_id.get(row["id"], []), query) for row in rows]
-        total, facets = self._cached_total_and_facets(query)
+        # the wide rows (texts) only for the page
+        columns = ",".join(c for c in _COLUMNS if c != "terms")
+        rows = {row["rid"]: row for row in conn.execute(
+            f"SELECT rid, {columns} FROM docs WHERE rid IN ({','.join('?' * len(page))})", [p["rid"] for p in page])}
+        tags_by_id = self._tags_for(conn, [row["id"] for row in rows.values()])
+        hits = [self._hit(rows[p["rid"]], p["rank"], tags_by_id.get(rows[p["rid"]]["id"], []), query) for p in page]
+        total, facets = self._cached_total_and_facets(conn, generation, query)
         next_cursor = None
-        if rows and len(rows) == query.limit:
-            next_cursor = encode_cursor([rows[-1]["sort_key"], rows[-1]["id"]])
+        if page and len(page) == query.limit:
+            next_cursor = encode_cursor([page[-1]["sort_key"], hits[-1].id])
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
 
-    def _hit(self, row: sqlite3.Row, tags: list[str], query: SearchQuery) -> SearchHit:
+    def _hit(self, row: sqlite3.Row, rank: float | None, tags: list[str], query: SearchQuery) -> SearchHit:
         created = row["created_at"]
         return SearchHit(
-            id=row["id"], text=row["text"], source=row["source"], score=-float(row["rank"] or 0.0),
+            id=row["id"], text=row["text"], source=row["source"], score=-float(rank or 0.0),
             created_at=datetime.fromisoformat(created) if created else None, channel=row["channel"],
             industry=row["industry"], product=row["product"], store=row["store"],
             sentiment=row["sentiment"], sentiment_score=row["sentiment_score"], topic_id=row["topic_id"],
@@ -269,63 +369,82 @@ class EmbeddedIndex(SearchBackend):
             highlight=highlight(row["text"], query.terms) if query.highlight and query.terms else None,
         )
 
-    def _tags_for(self, ids: list[str]) -> dict[str, list[str]]:
+    @staticmethod
+    def _tags_for(conn: sqlite3.Connection, ids: list[str]) -> dict[str, list[str]]:
         if not ids:
             return {}
         result: dict[str, list[str]] = {}
-        rows = self._conn.execute(
-            f"SELECT id, tag FROM doc_tags WHERE id IN ({','.join('?' * len(ids))}) ORDER BY tag", ids)
+        rows = conn.execute(f"SELECT id, tag FROM doc_tags WHERE id IN ({','.join('?' * len(ids))}) ORDER BY tag", ids)
         for doc_id, tag in rows:
             result.setdefault(doc_id, []).append(tag)
         return result
 
-    def _cached_total_and_facets(self, query: SearchQuery) -> tuple[int, dict[str, dict[str, int]]]:
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        key = (version, self._writes, tuple(query.terms), repr(query.filters), tuple(query.facets), query.facet_size)
-        cached = self._facet_cache.get(key)
+    def _generation_seen(self, conn: sqlite3.Connection) -> int:
+        """The data generation as of now, after noting any commit this thread's connection sees."""
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        with self._cache_lock:
+            if version != self._local.data_version:
+                if self._local.data_version is not None:
+                    self._generation += 1
+                self._local.data_version = version
+            return self._generation
+
+    def _cached_total_and_facets(self, conn: sqlite3.Connection, generation: int, query: SearchQuery
+                                 ) -> tuple[int, dict[str, dict[str, int]]]:
+        key = (generation, tuple(query.terms), repr(query.filters), tuple(query.facets), query.facet_size)
+        with self._cache_lock:
+            cached = self._facet_cache.get(key)
+            if cached is not None:
+                self._facet_cache.move_to_end(key)
         if cached is None:
-            cached = self._facet_cache[key] = self._total_and_facets(query)
-            while len(self._facet_cache) > FACET_CACHE_SIZE:
-                self._facet_cache.popitem(last=False)
-        else:
-            self._facet_cache.move_to_end(key)
+            cached = self._total_and_facets(conn, query)
+            with self._cache_lock:
+                self._facet_cache[key] = cached
+                while len(self._facet_cache) > FACET_CACHE_SIZE:
+                    self._facet_cache.popitem(last=False)
         total, facets = cached
         return total, {name: dict(counts) for name, counts in facets.items()}
 
-    def _total_and_facets(self, query: SearchQuery) -> tuple[int, dict[str, dict[str, int]]]:
-        """The match count and every facet from one statement.
-
-        The match is materialised once and grouped per facet in SQL; a GROUP BY per facet would run
-        the full-text match again each time, and counting rows in Python is slower still.
-        """
+    def _total_and_facets(self, conn: sqlite3.Connection, query: SearchQuery) -> tuple[int, dict[str, dict[str, int]]]:
+        """The match count and every facet: SQL finds the matching rows, the in-memory columns count them."""
         unknown = [name for name in query.facets if name != "tags" and name not in _FACET_COLUMNS]
         if unknown:
             raise ValueError(f"unknown facet {unknown[0]!r}")
+        if not query.facets:
+            return self.count(query), {}
         names = [name for name in query.facets if name in _FACET_COLUMNS]
-        # Without filters, joining the matches is cheaper than a membership test over every row.
-        from_where, params = self._from_where(query, ranked=not _has_filters(query.filters))
-        columns = ", ".join(["d.id AS id", *(f"d.{_FACET_COLUMNS[name]} AS f{i}" for i, name in enumerate(names))])
-        parts = ["SELECT '', NULL, count(*) FROM m"]
-        parts += [f"SELECT '{name}', f{i}, count(*) FROM m WHERE f{i} IS NOT NULL GROUP BY f{i}"
-                  for i, name in enumerate(names)]
-        if "tags" in query.facets:
-            parts.append("SELECT 'tags', t.tag, count(*) FROM m JOIN doc_tags t ON t.id = m.id GROUP BY t.tag")
-        rows = self._conn.execute(
-            f"WITH m AS MATERIALIZED (SELECT {columns} {from_where}) {' UNION ALL '.join(parts)}", params)
-        counters: dict[str, Counter[Any]] = {name: Counter() for name in query.facets}
-        total = 0
-        for name, value, count in rows:
-            if name:
-                counters[name][value] = count
+        everything = not query.terms and not _has_filters(query.filters)
+        from_where, params = self._from_where(query)
+        conn.execute("BEGIN")  # one snapshot for the columns, the matches and the tags
+        try:
+            self._doc_values.refresh(conn)
+            if everything:
+                rids = None
+                total = int(conn.execute("SELECT count(*) FROM doc_meta").fetchone()[0])
             else:
-                total = int(count)
+                rids = np.fromiter((row[0] for row in conn.execute(f"SELECT d.rid {from_where}", params)),
+                                   dtype=np.int64)
+                rids.sort()
+                total = len(rids)
+            counted = self._doc_values.counts(rids, [_FACET_COLUMNS[name] for name in names])
+            counters = {name: Counter(counted[_FACET_COLUMNS[name]]) for name in names}
+            if "tags" in query.facets:
+                counters["tags"] = Counter(dict(conn.execute(
+                    f"SELECT t.tag, count(*) FROM doc_tags t JOIN (SELECT d.id {from_where}) m ON m.id = t.id "
+                    "GROUP BY t.tag", params).fetchall()) if self._has_tags(conn) else {})
+        finally:
+            conn.commit()
         return total, {name: _top(counters[name], query.facet_size) for name in query.facets}
+
+    @staticmethod
+    def _has_tags(conn: sqlite3.Connection) -> bool:
+        return conn.execute("SELECT 1 FROM doc_tags LIMIT 1").fetchone() is not None
 
     def date_histogram(self, query: SearchQuery, interval: Literal["day", "week", "month"] = "day"
                        ) -> list[tuple[str, int]]:
         from_where, params = self._from_where(query)
         bucket = _BUCKETS[interval]
-        rows = self._conn.execute(
+        rows = self._reader().execute(
             f"SELECT {bucket} AS bucket, count(*) {from_where} AND d.created_at IS NOT NULL "
             "GROUP BY bucket ORDER BY bucket", params).fetchall()
         return [(row[0], int(row[1])) for row in rows]

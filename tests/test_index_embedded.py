@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import random
+import sqlite3
+import threading
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -113,3 +117,87 @@ def test_cached_facets_follow_writes_from_this_and_other_connections(index: Embe
     assert result.total == 2 and result.facets["industry"] == {"logistics": 2}
     result.facets["industry"]["tampered"] = 1
     assert "tampered" not in index.search(query).facets["industry"]  # callers get copies
+
+
+
+def summary(index: EmbeddedIndex) -> list[object]:
+    queries = [SearchQuery(), SearchQuery(terms=["快递"]), SearchQuery(filters=Filters(source=["hotline"])),
+               SearchQuery(sort="newest", filters=Filters(since=datetime(2026, 9, 3))),
+               SearchQuery(terms=["客服"], filters=Filters(tags=["快递柜"]))]
+    return [(r.total, ids(r), r.facets) for r in map(index.search, queries)]
+
+
+def test_a_file_from_before_doc_meta_is_upgraded_on_open(index: EmbeddedIndex, tmp_path: Path) -> None:
+    expected = summary(index)
+    index.close()
+    conn = sqlite3.connect(tmp_path / "index.sqlite")  # back to the first layout: filters read docs
+    conn.executescript("""DROP TRIGGER docs_meta_ai; DROP TRIGGER docs_meta_ad; DROP TABLE doc_meta;
+                          CREATE INDEX docs_newest ON docs(coalesce(created_at, ''), id);""")
+    conn.close()
+    upgraded = EmbeddedIndex(tmp_path / "index.sqlite")
+    try:
+        assert summary(upgraded) == expected
+        upgraded.index([record(9, "快递 慢", "快递慢", source="hotline")])  # the new triggers keep it in step
+        assert upgraded.search(SearchQuery(terms=["快递"], filters=Filters(source=["hotline"]))).total == 1
+        names = {row[0] for row in upgraded._conn.execute("SELECT name FROM sqlite_master")}
+        assert "docs_newest" not in names and {"doc_meta", "docs_meta_ai", "docs_meta_ad"} <= names
+    finally:
+        upgraded.close()
+
+
+def test_threads_read_while_another_writes(index: EmbeddedIndex) -> None:
+    """Readers each get a connection of their own; every answer is consistent with some committed state."""
+    failures: list[BaseException] = []
+    totals: set[int] = set()
+
+    def read() -> None:
+        try:
+            for _ in range(40):
+                result = index.search(SearchQuery(terms=["快递"], facets=("industry",)))
+                assert result.total == sum(result.facets["industry"].values())
+                totals.add(result.total)
+        except BaseException as error:
+            failures.append(error)
+
+    readers = [threading.Thread(target=read) for _ in range(6)]
+    for thread in readers:
+        thread.start()
+    for n in range(20):
+        index.index([record(100 + n, "快递 到 了", "快递到了", industry="retail")])
+    for thread in readers:
+        thread.join()
+    assert not failures
+    assert totals <= set(range(2, 23)) and index.search(SearchQuery(terms=["快递"])).total == 22
+
+
+def test_facets_follow_appends_replacements_deletes_and_clears(tmp_path: Path) -> None:
+    """The in-memory facet columns against a recount from the documents themselves, through a random
+    history that includes replacing the newest row (SQLite may hand its rid to the replacement)."""
+    rng = random.Random(3)
+    index = EmbeddedIndex(tmp_path / "index.sqlite")
+    live: dict[str, IndexRecord] = {}
+    try:
+        for step in range(60):
+            action = rng.random()
+            if action < 0.6 or not live:
+                batch = [record(rng.randrange(80), "快递 评价", "快递评价", store=rng.choice(["甲", "乙", None]),
+                                topic_id=rng.choice([1, 2, 10, None]), sentiment=rng.choice(["negative", "positive"]))
+                         for _ in range(rng.randint(1, 4))]
+                index.index(batch)
+                live.update((r.id, r) for r in batch)
+            elif action < 0.9:
+                gone = rng.sample(sorted(live), k=min(len(live), rng.randint(1, 3)))
+                index.delete(gone)
+                for doc_id in gone:
+                    live.pop(doc_id)
+            elif step % 7 == 0:
+                index.clear()
+                live.clear()
+            query = SearchQuery(terms=["快递"] if step % 2 else [], facets=("store", "topic", "sentiment"))
+            result = index.search(query)
+            assert result.total == len(live)
+            for facet, field in (("store", "store"), ("topic", "topic_id"), ("sentiment", "sentiment")):
+                expected = Counter(str(getattr(r, field)) for r in live.values() if getattr(r, field) is not None)
+                assert result.facets[facet] == dict(expected), (step, facet)
+    finally:
+        index.close()
