@@ -61,8 +61,13 @@ class ApiState:
         self.voc.__dict__.pop("index", None)
 
 
-def get_state(request: Request) -> ApiState:
+def app_state(request: Request) -> ApiState:
     return request.app.state.voc_api  # type: ignore[no-any-return]
+
+
+async def get_state(request: Request) -> ApiState:
+    """The dependency: async, as FastAPI runs a plain function dependency in its thread pool."""
+    return app_state(request)
 
 
 State = Annotated[ApiState, Depends(get_state)]
@@ -79,7 +84,7 @@ def require(permission: str | None = None) -> Callable[..., Awaitable[ApiKey]]:
     async def dependency(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
     ) -> ApiKey:
-        state = get_state(request)
+        state = app_state(request)
         key = state.keys.verify(credentials.credentials) if credentials else None
         if key is None:
             raise ApiError(401, "a valid API key is required: Authorization: Bearer <key>",

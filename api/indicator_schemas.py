@@ -52,6 +52,20 @@ class VersionList(BaseModel):
     versions: list[VersionOut] = Field(description="Oldest first.")
 
 
+class AuditEntry(BaseModel):
+    id: int
+    at: Timestamp
+    actor: str = Field(description="Who: a CLI user or an API key.")
+    action: str = Field(description="What: tree.import, suggestions.generate, suggestion.accept|merge|reject.")
+    target: str | None = Field(None, description="The suggestion or indicator acted on.")
+    version: int | None = Field(None, description="The tree version it produced or applied to.")
+    detail: dict[str, Any] | list[Any] | None = None
+
+
+class AuditLog(BaseModel):
+    entries: list[AuditEntry] = Field(description="Newest first.")
+
+
 class NodeRef(BaseModel):
     id: str
     name: str

@@ -422,8 +422,11 @@ class EmbeddedIndex(SearchBackend):
                 rids = None
                 total = int(conn.execute("SELECT count(*) FROM doc_meta").fetchone()[0])
             else:
-                rids = np.fromiter((row[0] for row in conn.execute(f"SELECT d.rid {from_where}", params)),
-                                   dtype=np.int64)
+                match = _fts_query(query.terms)
+                sql, sql_params = (("SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?", [match])
+                                   if match and not _has_filters(query.filters)  # no need to join doc_meta
+                                   else (f"SELECT d.rid {from_where}", params))
+                rids = np.fromiter((row[0] for row in conn.execute(sql, sql_params)), dtype=np.int64)
                 rids.sort()
                 total = len(rids)
             counted = self._doc_values.counts(rids, [_FACET_COLUMNS[name] for name in names])

@@ -185,3 +185,22 @@ def test_merge_adds_keywords_to_the_target(env: ApiEnv, pending: list[dict[str, 
     missing = env.client.post("/v1/suggestions/s-nope/review", json={"action": "accept"},
                               headers=env.headers("designer"))
     assert missing.status_code == 404
+
+
+def test_export_reads_back_as_the_same_tree_and_imports_are_audited(env: ApiEnv) -> None:
+    for fmt in ("yaml", "json", "xlsx"):
+        response = env.client.get("/v1/indicators/export", params={"format": fmt, "version": 2},
+                                  headers=env.headers("researcher"))
+        assert response.status_code == 200, response.text
+        assert f'filename="indicators-v2.{fmt}"' in response.headers["content-disposition"]
+        reimport = env.client.put("/v1/indicators", headers=env.headers("designer"), params={"note": f"{fmt} back"},
+                                  files={"file": (f"tree.{fmt}", response.content)})
+        assert reimport.status_code == 200, reimport.text
+        diff = _get(env, "/v1/indicators/diff", old=2, new=reimport.json()["version"])
+        assert diff["added"] == diff["removed"] == diff["changed"] == []
+    assert env.client.get("/v1/indicators/export", params={"version": 99},
+                          headers=env.headers("researcher")).status_code == 404
+    entries = _get(env, "/v1/indicators/audit", limit=3)["entries"]
+    assert [(e["action"], e["actor"]) for e in entries] == [("tree.import", _who(env, "designer"))] * 3
+    assert [e["version"] for e in entries] == sorted((e["version"] for e in entries), reverse=True)
+    assert _get(env, "/v1/indicators/audit", target="nobody") == {"entries": []}

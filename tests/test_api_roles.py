@@ -51,6 +51,8 @@ ROUTE_CASES: list[Case] = [
     Case("GET", "/v1/indicators/coverage", READERS),
     Case("GET", "/v1/indicators/versions", READERS),
     Case("GET", "/v1/indicators/diff", READERS, {"params": {"old": 1}}),
+    Case("GET", "/v1/indicators/export", READERS, {"params": {"format": "json"}}),
+    Case("GET", "/v1/indicators/audit", READERS),
     Case("GET", "/v1/suggestions", READERS, {"params": {"status": "pending"}}),
     Case("GET", "/v1/suggestions/{suggestion_id}", READERS, ok=(404,)),
     Case("POST", "/v1/suggestions/refresh", {"designer", "admin"}, ok=(202,)),

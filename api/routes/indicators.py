@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from api.auth import ApiKey
 from api.deps import ApiState, State, require
 from api.errors import ApiError, ErrorResponse
-from api.indicator_schemas import CoverageOut, DiffOut, ImportResult, IndicatorTreeOut, VersionList
+from api.indicator_schemas import AuditLog, CoverageOut, DiffOut, ImportResult, IndicatorTreeOut, VersionList
 from api.routes.upload import _safe_name, _save
 
 if TYPE_CHECKING:
@@ -172,3 +172,35 @@ def diff(state: State, _key: Annotated[ApiKey, Depends(require("read"))],
          ) -> dict[str, Any]:
     with indicator_errors():
         return state.voc.indicators.diff(old, new)
+
+
+EXPORT_TYPES = {"yaml": "application/yaml", "json": "application/json",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@router.get("/indicators/export", summary="The tree as a file", response_class=Response,
+            description="YAML, JSON or XLSX, in the shapes `PUT /v1/indicators` and `voc indicators import` read "
+                        "back: an export imported again is a version without changes.",
+            responses={**NOT_FOUND, 200: {"description": "The file.", "content": {
+                EXPORT_TYPES["yaml"]: {"schema": {"type": "object"}},
+                EXPORT_TYPES["json"]: {"schema": {"type": "object"}},
+                EXPORT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}})
+def export_tree(state: State, _key: Annotated[ApiKey, Depends(require("read"))],
+                format: Annotated[Literal["yaml", "json", "xlsx"], Query(description="The file format.")] = "yaml",
+                version: Annotated[Version | None, Query(description="A stored version (default: the latest).")] = None,
+                ) -> Response:
+    from voc.indicators.io import dump_tree
+
+    with indicator_errors():
+        tree = state.voc.indicators.tree(version)
+    return Response(dump_tree(tree, format), media_type=EXPORT_TYPES[format], headers={
+        "Content-Disposition": f'attachment; filename="indicators-v{tree.version}.{format}"'})
+
+
+@router.get("/indicators/audit", response_model=AuditLog, summary="The audit trail",
+            description="Imports, suggestion runs and review decisions, newest first.")
+def audit(state: State, _key: Annotated[ApiKey, Depends(require("read"))],
+          limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+          target: Annotated[str | None, Query(max_length=200, description="Only entries about this id.")] = None,
+          ) -> dict[str, Any]:
+    return {"entries": state.voc.indicators.audit(limit, target)}
