@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
@@ -136,6 +137,19 @@ def _top(counter: Counter[Any], size: int) -> dict[str, int]:
     ranked = sorted(((value, count) for value, count in counter.items() if value is not None),
                     key=lambda item: (-item[1], item[0]))  # raw values: topic ids sort as numbers
     return {str(value): count for value, count in ranked[:size]}
+
+
+@contextmanager
+def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """Reads inside see one state of the file (a read transaction), unless already inside one."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.commit()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -341,6 +355,11 @@ class EmbeddedIndex(SearchBackend):
             page_params += [last_key, last_key, last_id]
         conn = self._reader()
         generation = self._generation_seen(conn)
+        with _snapshot(conn):  # the page, its texts and the counts agree even while another process writes
+            return self._search_page(conn, generation, query, page_sql, page_params, key, direction)
+
+    def _search_page(self, conn: sqlite3.Connection, generation: int, query: SearchQuery, page_sql: str,
+                     page_params: list[Any], key: str, direction: str) -> SearchResult:
         page = conn.execute(
             f"SELECT d.rid, m.rank AS rank, {key} AS sort_key {page_sql} "
             f"ORDER BY {key} {direction}, d.id {direction} LIMIT ? OFFSET ?",
@@ -415,8 +434,7 @@ class EmbeddedIndex(SearchBackend):
         names = [name for name in query.facets if name in _FACET_COLUMNS]
         everything = not query.terms and not _has_filters(query.filters)
         from_where, params = self._from_where(query)
-        conn.execute("BEGIN")  # one snapshot for the columns, the matches and the tags
-        try:
+        with _snapshot(conn):  # one for the columns, the matches and the tags
             self._doc_values.refresh(conn)
             if everything:
                 rids = None
@@ -435,8 +453,6 @@ class EmbeddedIndex(SearchBackend):
                 counters["tags"] = Counter(dict(conn.execute(
                     f"SELECT t.tag, count(*) FROM doc_tags t JOIN (SELECT d.id {from_where}) m ON m.id = t.id "
                     "GROUP BY t.tag", params).fetchall()) if self._has_tags(conn) else {})
-        finally:
-            conn.commit()
         return total, {name: _top(counters[name], query.facet_size) for name in query.facets}
 
     @staticmethod
