@@ -1,6 +1,6 @@
 """API benchmark: `voc serve --workers 2` on loopback under wrk.
 
-    .venv/bin/python bench/bench_api.py [--docs 100000] [--duration 20] [--connections 8]
+    .venv/bin/python bench/bench_api.py [--docs 100000] [--duration 20] [--connections 8[,4,...]]
 
 1. Build a review corpus of ``--docs`` documents in a temporary VOC_HOME from ../shared/data
    (online_shopping_10_cats, waimai_10k, chnsenticorp_htl_all, then smp2020 posts to make up the
@@ -8,8 +8,9 @@
 2. Create an admin key without a rate limit; start `voc serve --workers 2 --no-access-log`.
 3. wrk (Lua scripts for the POST bodies, the key and the query mix): POST /v1/analyze with one short
    text, POST /v1/analyze with 32 texts, GET /v1/search over 2,000 distinct queries (terms, filters,
-   sorts, facets). Throughput and p50/p90/p99 latency; resident memory of each worker (psutil),
-   sampled through the runs. Results: bench/results/bench_api.json.
+   sorts, facets). Throughput and p50/p90/p99 latency at each number of open connections given
+   (latency under a closed loop grows with the connections kept busy); resident memory of each
+   worker (psutil), sampled through the runs. Results: bench/results/bench_api.json.
 Needs wrk (`apt-get install wrk`). Everything stays on 127.0.0.1; nothing is written into the repo
 except the results file.
 """
@@ -155,7 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=20, help="Seconds per wrk run.")
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--connections", default="8", help="Open connections per wrk run; a comma list runs each.")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--home", type=Path, help="Keep the ingested VOC_HOME here and reuse it on the next run "
                                                   "(outside the repository; default a temporary one).")
@@ -204,13 +205,15 @@ def main() -> None:
                 "search_100k": lua_script(work, "search", key, method="GET", paths=search_paths(2000)),
             }
             results: dict[str, Any] = {}
-            for name, script in runs.items():
-                url = f"{base}/v1/analyze" if name.startswith("analyze") else base
-                wrk(url, script, 3, args.connections)  # warm-up, not reported
-                results[name] = wrk(url, script, args.duration, args.connections)
-                if name == "analyze_batch32":
-                    results[name]["texts_per_s"] = round(results[name]["requests_per_s"] * 32, 1)
-                print(name, results[name], flush=True)
+            for connections in [int(c) for c in args.connections.split(",")]:
+                for name, script in runs.items():
+                    url = f"{base}/v1/analyze" if name.startswith("analyze") else base
+                    wrk(url, script, 3, connections)  # warm-up, not reported
+                    run = f"{name}_c{connections}"
+                    results[run] = wrk(url, script, args.duration, connections)
+                    if name == "analyze_batch32":
+                        results[run]["texts_per_s"] = round(results[run]["requests_per_s"] * 32, 1)
+                    print(run, results[run], flush=True)
             sampler.stop.set()
             sampler.join()
         finally:

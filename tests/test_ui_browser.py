@@ -26,6 +26,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("the browser tests need Chromium at /usr/bin/chromium (apt-get install chromium; "
                 "scripts/test.sh installs it when run as root)", allow_module_level=True)
+from voc.indicators.io import read_tree  # noqa: E402 - after the skip above
+
 sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`")
 
 TIMEOUT_MS = 15_000
@@ -219,6 +221,12 @@ def test_review_a_suggestion(browser: Any, server: Server) -> None:
     assert server.get("/v1/indicators")["version"] == 2
     page.locator("#versions button", has_text="v2").click()
     expect(page.locator("#diff .add")).to_contain_text(name)
+    with page.expect_download() as info:  # the tree as the designer sees it, as a spreadsheet
+        page.locator("#export button[value=xlsx]").click()
+    saved = server.artifacts / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.name == "indicators-v2.xlsx"
+    assert name in {located.node.name for located in read_tree(saved).walk()}
     shot(page, server, "review")
 
 

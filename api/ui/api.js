@@ -53,6 +53,18 @@ export async function api(path, { method = "GET", params, body, key } = {}) {
   return data;
 }
 
+// A file from the API saved by the browser (a plain link cannot send the key).
+export async function download(path, params, filename) {
+  const response = await fetch(`/v1${path}${qs(params)}`, { headers: { Authorization: `Bearer ${getKey()}` } });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
 // Every page of a search, following the cursor (for tagging all hits with an exact undo).
 export async function allHits(filters, limit = 10000) {
   const hits = [];

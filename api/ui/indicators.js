@@ -1,13 +1,16 @@
 // Indicators: the tree with coverage per indicator, the suggestion queue (accept / merge / reject with a
 // reason) and the version history with diffs.
-import { api } from "./api.js";
+import { api, download } from "./api.js";
 import { bar, day, el, esc, num, pct, sparkline } from "./util.js";
 
 const STATUS = { pending: "待审 pending", accepted: "已采纳 accepted", merged: "已合并 merged", rejected: "已拒绝 rejected" };
 
 export async function indicatorsView(main, ctx, params) {
   main.append(el(`<section class="indicators"><div class="cols2">
-    <div><h2>指标体系 <small>Indicator tree</small> <span id="tree-version" class="badge"></span></h2><div id="tree"></div>
+    <div><h2>指标体系 <small>Indicator tree</small> <span id="tree-version" class="badge"></span>
+      <span id="export" class="export" hidden>导出 export: <button type="button" class="link" value="xlsx">XLSX</button>
+        <button type="button" class="link" value="yaml">YAML</button> <button type="button" class="link" value="json">JSON</button></span></h2>
+      <div id="tree"></div>
       <h2>版本历史 <small>Versions</small></h2><ol id="versions" class="versions" reversed></ol><div id="diff"></div></div>
     <div><h2>建议新指标 <small>Suggested indicators</small>
       <select id="sugg-status" aria-label="status"><option value="pending">待审 pending</option><option value="">全部 all</option></select></h2>
@@ -30,6 +33,11 @@ export async function indicatorsView(main, ctx, params) {
     const cov = await api("/indicators/coverage");
     const rows = new Map(cov.indicators.map((r) => [r.id, r]));
     $("#tree-version").textContent = `v${tree.version}`;
+    $("#export").hidden = false;
+    for (const button of $("#export").querySelectorAll("button")) {
+      button.onclick = () => download("/indicators/export", { format: button.value, version: tree.version },
+        `indicators-v${tree.version}.${button.value}`).catch(ctx.showError);
+    }
     leaves = [];
     const render = (nodes) => `<ul>${nodes.map((n) => {
       const r = rows.get(n.id);
