@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.auth import ApiKey
@@ -16,10 +15,6 @@ from api.schemas import PiiOut, SentimentOut, SourceKind, Strict, Text, TopicOut
 router = APIRouter(tags=["analysis"])
 
 MAX_TEXTS = 256
-# Up to this many characters in all, texts are analysed on the event loop (well under a
-# millisecond of work); handing them to the thread pool costs more than that under load, and the
-# threads' contention for the GIL set the tail latency of single-text calls.
-INLINE_CHARS = 1_000
 
 
 class AnalyzeRequest(Strict):
@@ -41,16 +36,13 @@ class AnalyzeResponse(BaseModel):
 
 
 @router.post("/analyze", response_model=AnalyzeResponse, summary="Analyse texts (not stored)")
-async def analyze(body: AnalyzeRequest, state: State,
+def analyze(body: AnalyzeRequest, state: State,
             _key: Annotated[ApiKey, Depends(require("analyze"))]) -> dict[str, Any]:
     limit = state.settings.max_text_chars
     too_long = [{"field": f"body.texts.{i}", "message": f"longer than {limit:,} characters", "type": "too_long"}
                 for i, text in enumerate(body.texts) if len(text) > limit]
     if too_long:
         raise ApiError(422, f"{too_long[0]['field']}: {too_long[0]['message']}", details=too_long)
-    if sum(map(len, body.texts)) <= INLINE_CHARS:
-        results = state.voc.analyze_many(body.texts, source=body.source)
-    else:
-        results = await run_in_threadpool(state.voc.analyze_many, body.texts, source=body.source)
+    results = state.voc.analyze_many(body.texts, source=body.source)
     state.metrics.analyzed.inc(len(results))
     return {"results": results}  # validated once, by the response model
