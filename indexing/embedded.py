@@ -103,7 +103,9 @@ _COLUMNS = ("id", "text", "terms", "source", "created_at", "channel", "industry"
             "sentiment", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of")
 _FACET_COLUMNS = {"source": "source", "channel": "channel", "industry": "industry", "product": "product",
                   "store": "store", "sentiment": "sentiment", "topic": "topic_id"}
-# (sort key expression, direction); NULLs are mapped so they always sort last.
+# (sort key expression, direction); NULLs are mapped so they always sort last. Ties go by id, except
+# for relevance: by row, so an unfiltered ranked page needs the full-text table alone (ids live in
+# doc_meta; the join doubled the cost of ranking a common term).
 _SORTS: dict[str, tuple[str, str]] = {
     "relevance": ("m.rank", "asc"),
     "newest": ("coalesce(d.created_at, '')", "desc"),
@@ -295,8 +297,9 @@ class EmbeddedIndex(SearchBackend):
         params: list[Any] = []
         match = _fts_query(query.terms)
         if match and plan == "ranked":
-            sql = ("FROM (SELECT rowid AS rid, bm25(docs_fts) AS rank FROM docs_fts WHERE docs_fts MATCH ?) m "
-                   "JOIN doc_meta d ON d.rid = m.rid")
+            sql = "FROM (SELECT rowid AS rid, bm25(docs_fts) AS rank FROM docs_fts WHERE docs_fts MATCH ?) m"
+            if _has_filters(query.filters):
+                sql += " JOIN doc_meta d ON d.rid = m.rid"
             params.append(match)
         elif match and plan == "page":
             sql = ("FROM doc_meta d JOIN (SELECT 0.0 AS rank) m "
@@ -347,22 +350,25 @@ class EmbeddedIndex(SearchBackend):
         sort = query.sort if query.sort != "relevance" or _fts_query(query.terms) else "newest"
         from_where, params = self._from_where(query, "ranked" if sort == "relevance" else "page")
         key, direction = _SORTS[sort]
+        tie = "m.rid" if sort == "relevance" else "d.id"
         page_sql, page_params = from_where, list(params)
         if query.cursor:
-            last_key, last_id = decode_cursor(query.cursor)
+            last_key, last_tie = decode_cursor(query.cursor)
             op = ">" if direction == "asc" else "<"
-            page_sql += f" AND ({key} {op} ? OR ({key} = ? AND d.id {op} ?))"
-            page_params += [last_key, last_key, last_id]
+            page_sql += f" AND ({key} {op} ? OR ({key} = ? AND {tie} {op} ?))"
+            page_params += [last_key, last_key, last_tie]
         conn = self._reader()
         generation = self._generation_seen(conn)
         with _snapshot(conn):  # the page, its texts and the counts agree even while another process writes
-            return self._search_page(conn, generation, query, page_sql, page_params, key, direction)
+            return self._search_page(conn, generation, query, page_sql, page_params, (key, direction, tie))
 
     def _search_page(self, conn: sqlite3.Connection, generation: int, query: SearchQuery, page_sql: str,
-                     page_params: list[Any], key: str, direction: str) -> SearchResult:
+                     page_params: list[Any], order: tuple[str, str, str]) -> SearchResult:
+        key, direction, tie = order
+        row_id = "m.rid" if tie == "m.rid" else "d.rid"  # an unfiltered ranked page has no doc_meta (d)
         page = conn.execute(
-            f"SELECT d.rid, m.rank AS rank, {key} AS sort_key {page_sql} "
-            f"ORDER BY {key} {direction}, d.id {direction} LIMIT ? OFFSET ?",
+            f"SELECT {row_id} AS rid, m.rank AS rank, {key} AS sort_key, {tie} AS tie {page_sql} "
+            f"ORDER BY {key} {direction}, {tie} {direction} LIMIT ? OFFSET ?",
             [*page_params, query.limit, 0 if query.cursor else query.offset],
         ).fetchall()
         # the wide rows (texts) only for the page
@@ -374,7 +380,7 @@ class EmbeddedIndex(SearchBackend):
         total, facets = self._cached_total_and_facets(conn, generation, query)
         next_cursor = None
         if page and len(page) == query.limit:
-            next_cursor = encode_cursor([page[-1]["sort_key"], hits[-1].id])
+            next_cursor = encode_cursor([page[-1]["sort_key"], page[-1]["tie"]])
         return SearchResult(total=total, hits=hits, facets=facets, next_cursor=next_cursor)
 
     def _hit(self, row: sqlite3.Row, rank: float | None, tags: list[str], query: SearchQuery) -> SearchHit:
