@@ -64,18 +64,17 @@ class DocValues:
             self._state = self._extend(state, changes, rows)
 
     def _extend(self, state: _Columns, changes: int, rows: list[Any]) -> _Columns:
-        rids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+        columns = list(zip(*rows, strict=True)) if rows else [()] * (len(self.columns) + 1)
+        rids = np.fromiter(columns[0], dtype=np.int64, count=len(rows))
         codes, values = {}, {}
-        for i, column in enumerate(self.columns, start=1):
+        for column, cells in zip(self.columns, columns[1:], strict=True):
             known = list(state.values[column])
             code_of = {value: code for code, value in enumerate(known)}
-            new = np.empty(len(rows), dtype=np.int32)
-            for n, row in enumerate(rows):
-                code = code_of.get(row[i])
-                if code is None:
-                    code = code_of[row[i]] = len(known)
-                    known.append(row[i])
-                new[n] = code
+            for value in dict.fromkeys(cells):  # new values get the next codes, in order of appearance
+                if value not in code_of:
+                    code_of[value] = len(known)
+                    known.append(value)
+            new = np.fromiter(map(code_of.__getitem__, cells), dtype=np.int32, count=len(rows))
             codes[column] = np.concatenate([state.codes[column], new])
             values[column] = known
         return _Columns(changes, np.concatenate([state.rids, rids]), codes, values)
