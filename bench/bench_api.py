@@ -1,6 +1,7 @@
 """API benchmark: `voc serve --workers 2` on loopback under wrk.
 
     .venv/bin/python bench/bench_api.py [--docs 100000] [--duration 20] [--connections 8[,4,...]]
+        [--index embedded|elasticsearch] [--home DIR]
 
 1. Build a review corpus of ``--docs`` documents in a temporary VOC_HOME from ../shared/data
    (online_shopping_10_cats, waimai_10k, chnsenticorp_htl_all, then smp2020 posts to make up the
@@ -158,6 +159,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20, help="Seconds per wrk run.")
     parser.add_argument("--connections", default="8", help="Open connections per wrk run; a comma list runs each.")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--index", choices=["embedded", "elasticsearch"], default="embedded",
+                        help="Search backend; elasticsearch uses the `voc es` node (start it first) and its own "
+                             "index prefix, vocbench.")
     parser.add_argument("--home", type=Path, help="Keep the ingested VOC_HOME here and reuse it on the next run "
                                                   "(outside the repository; default a temporary one).")
     args = parser.parse_args()
@@ -166,6 +170,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="voc-bench-api-"))
     home = args.home or work / "home"
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("VOC_")}, "VOC_HOME": str(home)}
+    if args.index == "elasticsearch":
+        env.update(VOC_INDEX="elasticsearch", VOC_ES_URL="http://127.0.0.1:9200", VOC_ES_INDEX_PREFIX="vocbench")
     try:
         corpus = work / "corpus.csv"
         count = build_corpus(corpus, args.docs)
@@ -220,12 +226,13 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         report = {
-            "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "documents": stored,
+            "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(), "documents": stored, "index": args.index,
             "workers": args.workers, "connections": args.connections, "duration_s": args.duration,
             "worker_rss_mb": sorted(round(rss / 2**20) for rss in sampler.peaks.values()), "runs": results,
         }
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "bench_api.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+        name = "bench_api.json" if args.index == "embedded" else f"bench_api_{args.index}.json"
+        (RESULTS / name).write_text(json.dumps(report, indent=2), encoding="utf-8")
         print(json.dumps(report, indent=2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
