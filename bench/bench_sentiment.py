@@ -2,7 +2,9 @@
 
 One run, one split: each public set is split 80/20, stratified, seed 0. Every trained system sees
 only the 80% parts; texts that occur in any test part are removed from all training parts (5,575
-hotel reviews appear in both chnsenticorp_htl_all and online_shopping_10_cats).
+hotel reviews appear in both chnsenticorp_htl_all and online_shopping_10_cats), compared after
+normalising width, case, spaces and punctuation, so near-copies that differ only in those leave too
+(exact matching left 219 of the 1,553 htl test texts with a twin in training).
 
 smp2020_ewect (usual-domain training file) is mapped to three polarities: happy → positive;
 angry, sad, fear → negative; neutral → neutral; surprise dropped (it is both good and bad news).
@@ -74,7 +76,7 @@ def run(transformer: str | None) -> dict[str, Any]:
     banned = {t for s in splits.values() for t in s.test.texts}
     train = LabelledData()
     for s in splits.values():
-        train.extend(without_texts(s.train, banned))
+        train.extend(without_texts(s.train, banned, normalise=True))  # near-copies leave training too
     started = time.perf_counter()
     model = train_linear(train, meta={"protocol": "bench 80% splits"})
     train_seconds = time.perf_counter() - started
@@ -103,7 +105,8 @@ def run(transformer: str | None) -> dict[str, Any]:
     systems["voc_default"].analyze(texts)
     full_rate = len(texts) / (time.perf_counter() - t0)
     return {
-        "protocol": "stratified 80/20, seed 0; training = union of 80% parts minus every test text",
+        "protocol": "stratified 80/20, seed 0; training = union of 80% parts minus every test text "
+                    "and its near-copies (text_key)",
         "train_rows": len(train.texts),
         "train_seconds": round(train_seconds, 1),
         "results": results,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,13 +184,36 @@ def split(data: LabelledData, test_size: float = 0.2, seed: int = 0) -> Split:
     return Split(LabelledData(list(x_train), list(y_train)), LabelledData(list(x_test), list(y_test)))
 
 
-def without_texts(data: LabelledData, banned: set[str]) -> LabelledData:
+# Anything that is not a letter, digit or CJK character (whitespace, punctuation, symbols).
+_NON_WORD_RE = re.compile(r"[\W_]+")
+
+
+def text_key(text: str) -> str:
+    """The form under which two texts count as the same review when test texts leave training.
+
+    NFKC, lower case, whitespace and punctuation removed: the hotel reviews shared by
+    chnsenticorp_htl_all and online_shopping's 酒店 category often differ only in spaces or
+    punctuation ("Chexk in倒是蛮快, …" vs "Chexkin倒是蛮快,…"), so exact matching left 246 of the
+    1,553 htl test texts with a twin in training (seed-0 split).
+    """
+    return _NON_WORD_RE.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def without_texts(data: LabelledData, banned: set[str], normalise: bool = False) -> LabelledData:
     """Drop rows whose text is in ``banned`` (the sets overlap: 5,575 hotel reviews are in both
-    chnsenticorp_htl_all and online_shopping's 酒店 category, so test texts must leave training)."""
+    chnsenticorp_htl_all and online_shopping's 酒店 category, so test texts must leave training).
+
+    ``normalise`` compares ``text_key`` forms instead of exact strings, which also removes the
+    near-duplicates (spacing/punctuation variants) that exact matching lets through; rows removed
+    that way are counted under ``"near_duplicate_of_test"``.
+    """
+    keys = {text_key(t) for t in banned} if normalise else set()
     kept = LabelledData(dropped=dict(data.dropped))
     for text, label in zip(data.texts, data.labels, strict=True):
         if text in banned:
             kept.dropped["in_test"] = kept.dropped.get("in_test", 0) + 1
+        elif normalise and text_key(text) in keys:
+            kept.dropped["near_duplicate_of_test"] = kept.dropped.get("near_duplicate_of_test", 0) + 1
         else:
             kept.texts.append(text)
             kept.labels.append(label)
