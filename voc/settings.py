@@ -88,8 +88,9 @@ class VocSettings(BaseSettings):
         None, description="Directory of a sentiment model (default: the shipped one)."
     )
     topic_embedding: str = Field(
-        "tfidf-svd", description="Topic embedding: tfidf-svd (offline default) or a transformer encoder's hub name "
-        "or local path (mean pooling)."
+        "ppmi-sif", description="Topic embedding: ppmi-sif (offline default: word vectors learned from the corpus, "
+        "SIF-averaged, plus BM25 LSA), tfidf-svd (plain LSA) or a transformer encoder's hub name or local path "
+        "(mean pooling)."
     )
     topic_min_cluster_share: float = Field(
         0.005, gt=0, lt=0.5, description="Smallest topic as a share of the documents clustered (HDBSCAN; at least 10)."

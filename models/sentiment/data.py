@@ -193,7 +193,7 @@ def text_key(text: str) -> str:
 
     NFKC, lower case, whitespace and punctuation removed: the hotel reviews shared by
     chnsenticorp_htl_all and online_shopping's 酒店 category often differ only in spaces or
-    punctuation ("Chexk in倒是蛮快, …" vs "Chexkin倒是蛮快,…"), so exact matching left 246 of the
+    punctuation ("Chexk in倒是蛮快, …" vs "Chexkin倒是蛮快,…"), so exact matching left 219 of the
     1,553 htl test texts with a twin in training (seed-0 split).
     """
     return _NON_WORD_RE.sub("", unicodedata.normalize("NFKC", text).lower())

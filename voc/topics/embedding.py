@@ -6,13 +6,16 @@ the pipeline already stored while a transformer reads the text itself.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
+from sklearn.utils.extmath import randomized_svd
 
 
 class Embedder(Protocol):
@@ -59,6 +62,146 @@ class TfidfSvdEmbedder:
         if self.vectorizer is None or self.svd is None:
             raise RuntimeError("TfidfSvdEmbedder.transform before fit_transform")
         return normalize(self.svd.transform(self.vectorizer.transform(tokens))).astype(np.float32)
+
+
+class PpmiSifEmbedder:
+    """Word vectors learned from the corpus itself, averaged per document, next to a BM25 LSA view.
+
+    Bag-of-words LSA cannot tell that 房间 and 酒店 or 工资 and 社保 belong together unless they share
+    documents; word vectors from windowed co-occurrence (positive PMI, factorised by truncated SVD, as
+    in Levy & Goldberg 2014) can. A document is the smooth-inverse-frequency average of its words'
+    vectors (Arora et al. 2017, weight a / (a + p(w))), so rare topical words count and fillers fade.
+    The averaged view blurs fine distinctions on long complaints, so a BM25-weighted LSA view (term
+    saturation suits long texts better than sublinear TF-IDF) is concatenated at a lower weight.
+    Measured (bench_topics): NMI 0.49 → 0.62 on online_shopping, 0.48 → 0.55 on tipdm complaints.
+
+    Offline, deterministic for a fixed ``random_state``; needs nothing beyond scikit-learn and scipy.
+    """
+
+    def __init__(self, n_components: int = 200, window: int = 5, min_count: int = 3, max_vocab: int = 15_000,
+                 context_alpha: float = 0.75, sif_a: float = 1e-3, lsa_weight: float = 0.5,
+                 lsa_components: int = 50, lsa_max_df: float = 0.5, bm25_k1: float = 1.2, bm25_b: float = 0.75,
+                 random_state: int = 0) -> None:
+        self.n_components = n_components
+        self.window = window
+        self.min_count = min_count
+        self.max_vocab = max_vocab
+        self.context_alpha = context_alpha
+        self.sif_a = sif_a
+        self.lsa_weight = lsa_weight
+        self.lsa_components = lsa_components
+        self.lsa_max_df = lsa_max_df
+        self.bm25_k1 = bm25_k1
+        self.bm25_b = bm25_b
+        self.random_state = random_state
+        self.vocabulary: dict[str, int] | None = None
+        self.word_vectors: np.ndarray | None = None   # vocabulary × n_components
+        self.sif_weights: np.ndarray | None = None    # per vocabulary word
+        self.lsa_vectorizer: CountVectorizer | None = None
+        self.idf: np.ndarray | None = None            # BM25 idf per LSA vocabulary word
+        self.mean_length = 1.0                         # BM25 average document length (LSA vocabulary tokens)
+        self.svd: TruncatedSVD | None = None
+
+    # -- shared steps -----------------------------------------------------------------------------
+
+    def _ids(self, tokens: Sequence[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """In-vocabulary token ids of all documents end to end, and each document's length."""
+        assert self.vocabulary is not None
+        vocabulary = self.vocabulary
+        ids = [[vocabulary[word] for word in doc if word in vocabulary] for doc in tokens]
+        lengths = np.fromiter((len(doc) for doc in ids), dtype=np.int64, count=len(ids))
+        flat = np.fromiter((i for doc in ids for i in doc), dtype=np.int32, count=int(lengths.sum()))
+        return flat, lengths
+
+    def _counts(self, flat: np.ndarray, lengths: np.ndarray) -> sp.csr_matrix:
+        rows = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
+        counts = sp.csr_matrix((np.ones(flat.size, dtype=np.float32), (rows, flat)),
+                               shape=(lengths.size, len(self.vocabulary or ())))
+        counts.sum_duplicates()
+        return counts
+
+    def _learn_word_vectors(self, flat: np.ndarray, lengths: np.ndarray, size: int) -> np.ndarray:
+        doc_of = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
+        cooc = sp.csr_matrix((size, size), dtype=np.float32)
+        for offset in range(1, self.window + 1):
+            # One offset at a time keeps peak memory to one offset's pairs (matters at 100k documents).
+            same = doc_of[:-offset] == doc_of[offset:]
+            pairs = sp.csr_matrix((np.full(int(same.sum()), 1.0 / offset, dtype=np.float32),
+                                   (flat[:-offset][same], flat[offset:][same])), shape=(size, size))
+            cooc = cooc + pairs
+        cooc = (cooc + cooc.T).tocsr()
+        cooc.sum_duplicates()
+        word_mass = np.asarray(cooc.sum(axis=1), dtype=np.float64).ravel()
+        # Context-distribution smoothing (counts ** 0.75) stops rare contexts from inflating PMI.
+        context = word_mass ** self.context_alpha
+        context /= context.sum()
+        rows = np.repeat(np.arange(size), np.diff(cooc.indptr))
+        # PMI = log p(w, c) / (p(w) p_smoothed(c)) = log count(w, c) / (count(w) p_smoothed(c)).
+        pmi = np.log(cooc.data.astype(np.float64) / (word_mass[rows] * context[cooc.indices]))
+        cooc.data = np.maximum(pmi, 0.0).astype(np.float32)
+        cooc.eliminate_zeros()
+        components = max(1, min(self.n_components, size - 1))
+        # Two power iterations: the leading directions are what matter and each iteration is a full
+        # sparse pass over the PPMI matrix; this is most of the embedder's time.
+        left, singular, _ = randomized_svd(cooc, components, n_iter=2, random_state=self.random_state)
+        # Symmetric weighting (U·√S) works better for similarity than U·S (Levy et al. 2015).
+        return (left * np.sqrt(singular)).astype(np.float32)
+
+    def _bm25(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        assert self.idf is not None
+        counts = counts.tocsr(copy=True)
+        lengths = np.asarray(counts.sum(axis=1)).ravel()
+        norm = self.bm25_k1 * (1 - self.bm25_b + self.bm25_b * lengths / self.mean_length)
+        tf = counts.data
+        counts.data = (tf * (self.bm25_k1 + 1) / (tf + np.repeat(norm, np.diff(counts.indptr)))
+                       * self.idf[counts.indices]).astype(np.float32)
+        return normalize(counts)
+
+    def _embed(self, counts: sp.csr_matrix, weighted: sp.csr_matrix) -> np.ndarray:
+        """``counts`` over the word-vector vocabulary, ``weighted`` the BM25 rows over the LSA one."""
+        assert self.sif_weights is not None and self.word_vectors is not None and self.svd is not None
+        averaged = normalize(counts.multiply(self.sif_weights[None, :]).tocsr(), norm="l1") @ self.word_vectors
+        lsa = normalize(self.svd.transform(weighted))
+        # Each view is unit length before weighting, so lsa_weight sets the LSA view's share.
+        return normalize(np.hstack([normalize(np.asarray(averaged)), self.lsa_weight * lsa])).astype(np.float32)
+
+    # -- Embedder protocol ------------------------------------------------------------------------
+
+    def fit_transform(self, tokens: Sequence[list[str]], texts: Sequence[str]) -> np.ndarray:
+        n_docs = len(tokens)
+        frequency = Counter(word for doc in tokens for word in doc)
+        # Small corpora (tests, a narrow --since) cannot support min_count; shrink instead of failing.
+        min_count = self.min_count if n_docs >= 50 * self.min_count else 1
+        words = [word for word, count in frequency.most_common(self.max_vocab) if count >= min_count]
+        if not words:
+            raise ValueError("PpmiSifEmbedder: no words to learn from")
+        self.vocabulary = {word: index for index, word in enumerate(words)}
+        flat, lengths = self._ids(tokens)
+        counts = self._counts(flat, lengths)
+        probability = np.array([frequency[word] for word in words], dtype=np.float64)
+        probability /= probability.sum()
+        self.sif_weights = (self.sif_a / (self.sif_a + probability)).astype(np.float32)
+        self.word_vectors = self._learn_word_vectors(flat, lengths, len(words))
+
+        # The LSA view keeps its own, uncapped vocabulary (document frequency, like TfidfSvdEmbedder):
+        # capping it to the word-vector vocabulary cost 0.04 NMI on the complaints set.
+        min_df = self.min_count if n_docs >= 50 * self.min_count else 1
+        max_df = self.lsa_max_df if n_docs >= 200 else 1.0
+        self.lsa_vectorizer = CountVectorizer(analyzer=_identity, min_df=min_df, max_df=max_df, dtype=np.float32)
+        lsa_counts = self.lsa_vectorizer.fit_transform(tokens)
+        document_frequency = np.bincount(lsa_counts.indices, minlength=lsa_counts.shape[1]).astype(np.float64)
+        self.idf = np.log((n_docs - document_frequency + 0.5) / (document_frequency + 0.5) + 1.0).astype(np.float32)
+        self.mean_length = float(max(lsa_counts.sum(axis=1).mean(), 1.0))
+        weighted = self._bm25(lsa_counts)
+        components = max(1, min(self.lsa_components, weighted.shape[1] - 1, n_docs - 1))
+        self.svd = TruncatedSVD(components, random_state=self.random_state).fit(weighted)
+        return self._embed(counts, weighted)
+
+    def transform(self, tokens: Sequence[list[str]], texts: Sequence[str]) -> np.ndarray:
+        if self.vocabulary is None or self.word_vectors is None:
+            raise RuntimeError("PpmiSifEmbedder.transform before fit_transform")
+        assert self.lsa_vectorizer is not None
+        return self._embed(self._counts(*self._ids(tokens)), self._bm25(self.lsa_vectorizer.transform(tokens)))
 
 
 class TransformerEmbedder:
@@ -111,7 +254,10 @@ class TransformerEmbedder:
 
 
 def make_embedder(name: str, *, device: str | None = None) -> Embedder:
-    """``tfidf-svd`` (the offline default) or a transformer encoder's hub name or local path."""
-    if name in ("tfidf-svd", "tfidf", "default"):
+    """``ppmi-sif`` (the offline default), ``tfidf-svd`` (plain LSA, the previous default) or a transformer
+    encoder's hub name or local path."""
+    if name in ("ppmi-sif", "ppmi", "default"):
+        return PpmiSifEmbedder()
+    if name in ("tfidf-svd", "tfidf"):
         return TfidfSvdEmbedder()
     return TransformerEmbedder(name, device=device)
