@@ -4,8 +4,9 @@ Data (read from ../shared/data, never copied): a 20,000-review sample (seed 0) o
 online_shopping_10_cats (label = cat) and the 9,210 labelled tipdm complaint messages
 (fujian2_full_labeled_segmented.csv, label = label_level1; the segmentation spaces are removed and the
 text re-tokenised). Both systems get the same jieba tokens and the same embeddings (voc's default
-TF-IDF/SVD over those tokens); BERTopic keeps its own defaults (UMAP 5-d, HDBSCAN min_cluster_size 10,
-c-TF-IDF) with a jieba CountVectorizer. NMI/ARI count outliers as one more cluster (-1) for both.
+embedder, ``VOC_TOPIC_EMBEDDING``, over those tokens); BERTopic keeps its own defaults (UMAP 5-d,
+HDBSCAN min_cluster_size 10, c-TF-IDF) with a jieba CountVectorizer. NMI/ARI count outliers as one
+more cluster (-1) for both.
 label_quality is the share of top-5 topic words that are content words of two or more characters
 (``voc.topics.evaluate.is_label_content_word``, applied to both systems alike).
 
@@ -86,10 +87,11 @@ def bertopic_run(tokens: list[list[str]], texts: list[str], labels: list[str], t
     from bertopic import BERTopic
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from voc.topics.embedding import TfidfSvdEmbedder
+    from voc.topics.embedding import make_embedder
 
     started = time.perf_counter()
-    embeddings = TfidfSvdEmbedder().fit_transform(tokens, texts)  # the same embeddings voc uses
+    # the same embeddings voc uses (its default embedder, fitted on the same tokens)
+    embeddings = make_embedder(VocSettings().topic_embedding).fit_transform(tokens, texts)
     # BERTopic tokenises documents itself: give it the jieba tokens joined by spaces and split on spaces.
     vectorizer = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
     topic_model = BERTopic(vectorizer_model=vectorizer, language="multilingual", calculate_probabilities=False)

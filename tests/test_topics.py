@@ -66,6 +66,21 @@ def test_new_documents_are_assigned_without_refitting() -> None:
     assert assigned[1] == -1  # nothing in common with any topic: stays an outlier
 
 
+@pytest.mark.parametrize("embedding", ["ppmi-sif", "tfidf-svd"])
+def test_documents_without_known_words_stay_outliers(embedding: str) -> None:
+    """Answers such as 一般 or 暂无 share no word with the corpus vocabulary: they must not become a topic
+    of their own without keywords."""
+    from voc.topics.embedding import make_embedder
+
+    tokens, texts, _ = themed_corpus()
+    blanks = [[f"空白{i}"] for i in range(40)]  # each word once: below every vocabulary's min_df
+    fit = TopicModel(embedder=make_embedder(embedding), tag_of=lambda word: None).fit(
+        tokens + blanks, texts + ["".join(b) for b in blanks])
+    assert (fit.labels[len(tokens):] == -1).all()
+    assert all(topic.keywords for topic in fit.topics)
+    assert normalized_mutual_info_score(themed_corpus()[2], fit.labels[: len(tokens)]) > 0.8
+
+
 def test_hierarchy_merges_every_topic_once() -> None:
     tokens, texts, _ = themed_corpus()
     fit = TopicModel(tag_of=lambda word: None).fit(tokens, texts)

@@ -94,5 +94,5 @@ def test_make_embedder_names_and_the_default_setting() -> None:
     assert isinstance(make_embedder("ppmi-sif"), PpmiSifEmbedder)
     assert isinstance(make_embedder("ppmi"), PpmiSifEmbedder)
     assert isinstance(make_embedder("tfidf-svd"), TfidfSvdEmbedder)
-    # Opt-in for now: the default setting still names plain LSA.
-    assert isinstance(make_embedder(VocSettings().topic_embedding), TfidfSvdEmbedder)
+    assert isinstance(make_embedder(VocSettings().topic_embedding), PpmiSifEmbedder)
+    assert isinstance(make_embedder("default"), PpmiSifEmbedder)

@@ -88,8 +88,8 @@ class VocSettings(BaseSettings):
         None, description="Directory of a sentiment model (default: the shipped one)."
     )
     topic_embedding: str = Field(
-        "tfidf-svd", description="Topic embedding: tfidf-svd (offline default), ppmi-sif (word vectors learned from "
-        "the corpus plus BM25 LSA; higher NMI, opt-in) or a transformer encoder's hub name or local path "
+        "ppmi-sif", description="Topic embedding: ppmi-sif (offline default: word vectors learned from the corpus, "
+        "SIF-averaged, plus BM25 LSA), tfidf-svd (plain LSA) or a transformer encoder's hub name or local path "
         "(mean pooling)."
     )
     topic_min_cluster_share: float = Field(

@@ -254,11 +254,10 @@ class TransformerEmbedder:
 
 
 def make_embedder(name: str, *, device: str | None = None) -> Embedder:
-    """``tfidf-svd`` (the offline default), ``ppmi-sif`` (corpus word vectors + BM25 LSA; higher NMI, opt-in
-    until documents without content words stop forming a keyword-less topic of their own) or a transformer
+    """``ppmi-sif`` (the offline default), ``tfidf-svd`` (plain LSA, the first default) or a transformer
     encoder's hub name or local path."""
-    if name in ("tfidf-svd", "tfidf", "default"):
-        return TfidfSvdEmbedder()
-    if name in ("ppmi-sif", "ppmi"):
+    if name in ("ppmi-sif", "ppmi", "default"):
         return PpmiSifEmbedder()
+    if name in ("tfidf-svd", "tfidf"):
+        return TfidfSvdEmbedder()
     return TransformerEmbedder(name, device=device)

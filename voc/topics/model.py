@@ -105,9 +105,14 @@ class TopicModel:
 
         embeddings = self.embedder.fit_transform(tokens, texts)
         lap("embed")
-        coords = self.reducer.fit_transform(embeddings)
-        lap("reduce")
-        labels = self.clusterer.fit_predict(coords)
+        # Documents with no word the embedding knows ("一般", "暂无") all get the zero vector: clustered,
+        # they would form one topic without keywords. They stay outliers, as they would on ingest.
+        known = np.linalg.norm(embeddings, axis=1) > 1e-9
+        labels = np.full(len(embeddings), -1, dtype=np.int64)
+        if known.sum() > 1:
+            coords = self.reducer.fit_transform(embeddings[known])
+            lap("reduce")
+            labels[known] = self.clusterer.fit_predict(coords)
         lap("cluster")
         labels = self._merge_duplicates(embeddings, labels)
         labels, similarity = self._reassign_outliers(embeddings, labels)
