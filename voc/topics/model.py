@@ -18,7 +18,7 @@ from scipy.cluster.hierarchy import linkage
 from sklearn.preprocessing import normalize
 
 from voc.topics.clustering import Clusterer, HdbscanClusterer
-from voc.topics.embedding import Embedder, TfidfSvdEmbedder
+from voc.topics.embedding import Embedder, PpmiSifEmbedder
 from voc.topics.labels import ClassTfidfLabeler, representative_quotes
 from voc.topics.reduction import Reducer, SpectralReducer
 
@@ -78,7 +78,7 @@ class TopicModel:
                  clusterer: Clusterer | None = None, labeler: ClassTfidfLabeler | None = None, *,
                  tag_of: Callable[[str], str | None] = lambda word: None, reassign_threshold: float = 0.15,
                  merge_threshold: float = 0.7, quotes: int = 5) -> None:
-        self.embedder = embedder or TfidfSvdEmbedder()
+        self.embedder = embedder or PpmiSifEmbedder()
         self.reducer = reducer or SpectralReducer()
         self.clusterer = clusterer or HdbscanClusterer()
         self.labeler = labeler or ClassTfidfLabeler(tag_of)
