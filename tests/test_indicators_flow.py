@@ -131,6 +131,19 @@ def test_near_duplicate_candidates_merge() -> None:
     assert set(invoice.keywords) == {"发票", "开票"} and invoice.document_ids == ["7", "8", "9"]
 
 
+def test_candidates_of_one_name_merge_even_with_different_documents() -> None:
+    term = CandidateGroup("term:空调", "空调", ["空调"], ["1", "2", "3", "4"], "aspect_term",
+                          {d: ("空调不凉", "negative") for d in "1234"})
+    topic = CandidateGroup("topic:9", "空调_温度_水温", ["空调", "温度", "水温", "循环", "打开", "发动机"],
+                           ["5", "6", "7"], "topic", {d: ("水温高", "negative") for d in "567"})
+    other = CandidateGroup("term:温度", "温度", ["温度"], ["8", "9"], "aspect_term",
+                           {d: ("温度", "neutral") for d in "89"})
+    merged = merge_candidates([term, topic, other])
+    assert len(merged) == 2  # 温度 leads its own group: a shared word alone (Jaccard 1/6) is not a merge
+    air = next(g for g in merged if g.keywords[0] == "空调")
+    assert air.document_ids == ["1", "2", "3", "4", "5", "6", "7"] and air.sources == ["aspect_term", "topic"]
+
+
 def test_accept_merge_reject_and_audit(svc: IndicatorService) -> None:
     parking = next(s for s in svc.suggest(min_count=5) if s["name"] == "停车位")
     with pytest.raises(ReviewError, match="needs a reason"):

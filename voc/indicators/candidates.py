@@ -40,7 +40,9 @@ def topic_groups(members: dict[int, dict[str, tuple[str, str]]], labels: dict[in
 
 def merge_candidates(groups: list[CandidateGroup], keyword_jaccard: float = 0.34,
                      doc_overlap: float = 0.6) -> list[CandidateGroup]:
-    """Fold near-duplicates: shared keywords (Jaccard) or mostly the same documents (containment)."""
+    """Fold near-duplicates: the same head word (a reviewer would see two suggestions of one name, as
+    when a topic and an aspect term both lead with 空调), shared keywords (Jaccard) or mostly the
+    same documents (containment)."""
     parent = list(range(len(groups)))
 
     def root(i: int) -> int:
@@ -53,7 +55,8 @@ def merge_candidates(groups: list[CandidateGroup], keyword_jaccard: float = 0.34
     for i in range(len(groups)):
         for j in range(i + 1, len(groups)):
             a, b = set(groups[i].keywords), set(groups[j].keywords)
-            same_words = bool(a and b) and len(a & b) / len(a | b) >= keyword_jaccard
+            same_head = bool(a and b) and groups[i].keywords[0] == groups[j].keywords[0]
+            same_words = same_head or (bool(a and b) and len(a & b) / len(a | b) >= keyword_jaccard)
             small = min(len(doc_sets[i]), len(doc_sets[j])) or 1
             same_docs = len(doc_sets[i] & doc_sets[j]) / small >= doc_overlap
             if same_words or same_docs:
