@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import psutil
+
+from api.launch import wait_until_serving
 
 ROOT = Path(__file__).resolve().parent
 DATA = ROOT.parent.parent / "shared" / "data"
@@ -189,16 +190,7 @@ def main() -> None:
                                    "--no-access-log", "--log-level", "warning"], env=env)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not start")
-                time.sleep(0.5)
+            wait_until_serving(base, server, timeout=120)
             time.sleep(2)  # every worker has finished its start-up (model warm-up)
             sampler = RssSampler(psutil.Process(server.pid))
             sampler.start()

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from api_support import ApiEnv, api_env
 from typer.testing import CliRunner
 
+from api.launch import wait_until_serving
 from voc.cli.main import app as cli
 
 
@@ -194,15 +194,7 @@ def test_voc_serve_runs_the_app_under_uvicorn(tmp_path: Path) -> None:
                               env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
-            time.sleep(0.3)
+        wait_until_serving(base, server)
         answers = [httpx.post(f"{base}/v1/analyze", json={"texts": ["服务很好"]},
                               headers={"Authorization": f"Bearer {key}"}, timeout=10) for _ in range(4)]
         assert all(a.status_code == 200 for a in answers)

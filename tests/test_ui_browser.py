@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -26,7 +25,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("the browser tests need Chromium at /usr/bin/chromium (apt-get install chromium; "
                 "scripts/test.sh installs it when run as root)", allow_module_level=True)
-from voc.indicators.io import read_tree  # noqa: E402 - after the skip above
+from api.launch import wait_until_serving  # noqa: E402 - after the skip above
+from voc.indicators.io import read_tree  # noqa: E402
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`")
 
@@ -86,15 +86,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("voc serve did not start:\n" + (home / "serve.log").read_text()) from None
-                time.sleep(0.3)
+        wait_until_serving(url, process, path="/healthz", log=home / "serve.log")
         artifacts = Path(os.environ.get("VOC_UI_ARTIFACTS") or tmp_path_factory.mktemp("ui-artifacts"))
         artifacts.mkdir(parents=True, exist_ok=True)
         yield Server(url, keys, artifacts)
