@@ -43,15 +43,14 @@ class DocValues:
 
     def refresh(self, conn: sqlite3.Connection) -> None:
         """Bring the columns up to date with what ``conn`` sees (cheap when nothing changed)."""
-        changes, count = conn.execute(
-            "SELECT (SELECT value FROM doc_meta_changes), (SELECT count(*) FROM doc_meta)").fetchone()
-        changes = int(changes)
+        changes = int(conn.execute("SELECT value FROM doc_meta_changes").fetchone()[0])
         if changes <= self._state.changes:  # unchanged, or this snapshot is older than the columns
             return
         with self._lock:  # one thread loads; the others wait for its result instead of loading too
             state = self._state
             if changes <= state.changes:
                 return
+            count = int(conn.execute("SELECT count(*) FROM doc_meta").fetchone()[0])
             rows: list[Any] = []
             if state.changes >= 0:
                 rows = conn.execute(f"SELECT rid, {', '.join(self.columns)} FROM doc_meta WHERE seq > ? "
