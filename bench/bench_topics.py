@@ -10,6 +10,9 @@ more cluster (-1) for both.
 label_quality is the share of top-5 topic words that are content words of two or more characters
 (``voc.topics.evaluate.is_label_content_word``, applied to both systems alike).
 
+Single-domain feedback (ChnSentiCorp hotel reviews, waimai delivery reviews; no labels): how many
+topics, and how much of the corpus the largest one holds, with and without the topic size limit.
+
 Peak memory: voc's whole build path (tokenise, embed, reduce, cluster, label) on 100,000 documents
 drawn from every labelled review/complaint set, measured as the child process's peak RSS.
 
@@ -53,6 +56,29 @@ def tipdm() -> tuple[list[str], list[str]]:
     rows = _csv(DATA / "tipdm2020_gov_complaint_messages" / "fujian2_full_labeled_segmented.csv")
     rows = [r for r in rows if r["segmented_text"].strip() and r["label_level1"].strip()]
     return [r["segmented_text"].replace(" ", "") for r in rows], [r["label_level1"] for r in rows]
+
+
+def single_domain() -> dict[str, list[str]]:
+    """Feedback about one kind of business, where one topic tends to swallow the corpus."""
+    hotel = _csv(DATA / "chnsenticorp_htl_all" / "ChnSentiCorp_htl_all.csv")
+    delivery = _csv(DATA / "waimai_10k" / "waimai_10k.csv")
+    return {name: [r["review"] for r in rows if r["review"].strip()]
+            for name, rows in (("chnsenticorp_hotel", hotel), ("waimai_delivery", delivery))}
+
+
+def run_single_domain(name: str, texts: list[str]) -> dict[str, Any]:
+    """Topic count and the largest topic's share, with the default size limit and without it (max share 1)."""
+    out: dict[str, Any] = {"n": len(texts)}
+    for key, settings in (("voc", VocSettings()), ("without_max_share", VocSettings(topic_max_share=1.0))):
+        started = time.perf_counter()
+        normalised, tokens, tokenizer = prepare(texts, settings)
+        fit = build_model(settings, tokenizer.part_of_speech).fit(tokens, normalised)
+        sizes = sorted((topic.size for topic in fit.topics), reverse=True)
+        out[key] = {"n_topics": len(fit.topics), "largest_share": round(sizes[0] / len(texts), 3) if sizes else 0.0,
+                    "outlier_share": round(fit.outlier_share, 4), "seconds": round(time.perf_counter() - started, 1),
+                    "labels_by_size": [t.label for t in sorted(fit.topics, key=lambda t: -t.size)][:12]}
+        print(name, key, json.dumps(out[key], ensure_ascii=False), flush=True)
+    return out
 
 
 def scores(labels: list[str], predicted: list[int], keywords: list[list[str]], tokenizer: Tokenizer,
@@ -133,6 +159,7 @@ def main() -> None:
     results: dict[str, Any] = {"anchor_bertopic_brief": ANCHOR}
     results["online_shopping_20k"] = run_set("online_shopping_20k", *online_shopping(), not args.skip_bertopic)
     results["tipdm_labelled"] = run_set("tipdm_labelled", *tipdm(), not args.skip_bertopic)
+    results["single_domain"] = {name: run_single_domain(name, texts) for name, texts in single_domain().items()}
     if args.memory_docs:
         child = subprocess.run([sys.executable, __file__, "--memory-child", str(args.memory_docs)],
                                capture_output=True, text=True, check=True)

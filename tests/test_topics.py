@@ -12,6 +12,7 @@ import pytest
 from sklearn.metrics import normalized_mutual_info_score
 from typer.testing import CliRunner
 
+from voc.topics.clustering import HdbscanClusterer
 from voc.topics.labels import is_content_word
 from voc.topics.model import TopicModel
 from voc.topics.service import match_topic_ids
@@ -79,6 +80,56 @@ def test_documents_without_known_words_stay_outliers(embedding: str) -> None:
     assert (fit.labels[len(tokens):] == -1).all()
     assert all(topic.keywords for topic in fit.topics)
     assert normalized_mutual_info_score(themed_corpus()[2], fit.labels[: len(tokens)]) > 0.8
+
+
+ONE_BUSINESS = ["酒店", "房间", "入住", "前台", "环境", "位置", "价格", "总体"]
+HOTEL_THEMES = {
+    "noise": ["隔音", "噪音", "吵闹", "隔壁", "楼道", "装修"],
+    "breakfast": ["早餐", "自助餐", "餐厅", "品种", "咖啡", "面包"],
+    "aircon": ["空调", "温度", "制冷", "暖气", "冷风", "遥控器"],
+    "network": ["宽带", "上网", "网速", "无线", "信号", "电脑"],
+}
+
+
+class _OneBlobFirst:
+    """A first clustering pass that sees one dense region (as HDBSCAN does on hotel reviews), then HDBSCAN."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.hdbscan = HdbscanClusterer()
+
+    def fit_predict(self, coords: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        return np.zeros(len(coords), dtype=np.int64) if self.calls == 1 else self.hdbscan.fit_predict(coords)
+
+
+def test_an_oversized_topic_is_split_into_the_themes_inside_it() -> None:
+    """Feedback about one business: every document shares the business's words; the themes are inside."""
+    rng = random.Random(0)
+    tokens, labels = [], []
+    for theme, words in HOTEL_THEMES.items():
+        for _ in range(150):
+            doc = rng.sample(ONE_BUSINESS, 6) + rng.sample(words, 2) + rng.sample(FILLER, 2)
+            rng.shuffle(doc)
+            tokens.append(doc)
+            labels.append(theme)
+    texts = ["".join(doc) for doc in tokens]
+    whole = TopicModel(clusterer=_OneBlobFirst(), tag_of=lambda word: None, split_share=None).fit(tokens, texts)
+    assert len(whole.topics) == 1
+    fit = TopicModel(clusterer=_OneBlobFirst(), tag_of=lambda word: None).fit(tokens, texts)
+    assert len(fit.topics) >= len(HOTEL_THEMES)
+    assert normalized_mutual_info_score(labels, fit.labels) > 0.8
+    theme_words = {word for words in HOTEL_THEMES.values() for word in words}
+    assert all(topic.keywords[0] in theme_words for topic in fit.topics)  # named by its theme, not by 酒店
+
+
+def test_a_theme_without_inner_structure_is_not_cut() -> None:
+    """Each theme is a quarter of the corpus, over the split share: the split is tried, and its pieces,
+    alike in words, join again."""
+    tokens, texts, labels = themed_corpus()
+    fit = TopicModel(tag_of=lambda word: None, split_share=0.2).fit(tokens, texts)
+    assert len(fit.topics) == len(THEMES)
+    assert normalized_mutual_info_score(labels, fit.labels) > 0.95
 
 
 def test_hierarchy_merges_every_topic_once() -> None:

@@ -95,6 +95,10 @@ class VocSettings(BaseSettings):
     topic_min_cluster_share: float = Field(
         0.005, gt=0, lt=0.5, description="Smallest topic as a share of the documents clustered (HDBSCAN; at least 10)."
     )
+    topic_max_share: float = Field(
+        0.2, gt=0, le=1, description="Largest topic as a share of the documents: a bigger one is clustered again "
+        "within itself, so feedback about one business (all hotel reviews) still splits into themes. 1: no limit."
+    )
     topic_reassign_threshold: float = Field(
         0.15, ge=0, le=1, description="Cosine to a topic centre at which an outlier or new document joins it."
     )

@@ -49,8 +49,10 @@ def model_path(settings: VocSettings) -> Path:
 def build_model(settings: VocSettings, tag_of: Callable[[str], str | None]) -> TopicModel:
     return TopicModel(make_embedder(settings.topic_embedding),
                       clusterer=HdbscanClusterer(min_cluster_share=settings.topic_min_cluster_share,
+                                                 max_cluster_share=settings.topic_max_share,
                                                  n_jobs=settings.worker_count),
-                      tag_of=tag_of, reassign_threshold=settings.topic_reassign_threshold)
+                      tag_of=tag_of, reassign_threshold=settings.topic_reassign_threshold,
+                      split_share=settings.topic_max_share)
 
 
 def match_topic_ids(new_members: list[set[str]], old_members: dict[int, set[str]], next_id: int) -> list[int]:
