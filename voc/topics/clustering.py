@@ -18,8 +18,9 @@ class HdbscanClusterer:
     """``hdbscan.HDBSCAN`` with the minimum and maximum cluster sizes given as shares of the corpus.
 
     A share rather than a count keeps one default meaningful from 500 to 100,000 documents. The maximum
-    matters on single-domain feedback (all hotel reviews): excess-of-mass selection otherwise keeps
-    the root-like cluster that holds almost everything (99% of ChnSentiCorp's hotel reviews in one topic).
+    matters on single-domain feedback (all hotel reviews): excess-of-mass selection otherwise keeps a
+    cluster near the root (ChnSentiCorp's hotel reviews: two clusters, the larger ending at 99% of the
+    reviews once outliers joined it).
     """
 
     def __init__(self, min_cluster_share: float = 0.005, min_cluster_size: int = 10, min_samples: int = 10,
