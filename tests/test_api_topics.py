@@ -36,6 +36,7 @@ def _topics(env: ApiEnv) -> list[dict[str, Any]]:
 def test_build_job_reports_the_clustering(env: ApiEnv, built: dict[str, Any]) -> None:
     job = built["job"]
     assert job["kind"] == "topics.build" and job["status"] == "succeeded", job
+    assert job["progress"] == job["total"], job  # every step the model reports is counted, no more
     result = job["result"]
     assert result["n_topics"] >= 10 and 0 < result["n_documents"] <= built["documents"]
     assert result["outlier_share"] <= 0.15 and result["indexed"] > 0

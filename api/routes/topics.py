@@ -18,7 +18,6 @@ router = APIRouter(tags=["topics"])
 
 Interval = Literal["day", "week"]
 TopicId = Annotated[int, Path(ge=0, le=2**31 - 1)]
-BUILD_STEPS = 5  # what TopicModel.fit reports: embed, reduce, cluster, reassign, label
 
 
 class TopicSummary(BaseModel):
@@ -121,7 +120,9 @@ def _build(state: ApiState, request: BuildRequest, progress: ProgressFn) -> dict
                          "the search index up to date. Follow the job at its url.")
 def build_topics(state: State, key: Annotated[ApiKey, Depends(require("admin"))],
                  request: Annotated[BuildRequest | None, Body()] = None) -> Any:
+    from voc.topics.model import FIT_STEPS  # the topic stack loads with the first build, not with the server
+
     body = request or BuildRequest()
     job_id = state.jobs.submit("topics.build", key.id, lambda progress: _build(state, body, progress),
-                               total=BUILD_STEPS)
+                               total=len(FIT_STEPS))
     return job_accepted(job_id)

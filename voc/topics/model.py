@@ -23,6 +23,7 @@ from voc.topics.labels import ClassTfidfLabeler, representative_quotes
 from voc.topics.reduction import Reducer, SpectralReducer
 
 Progress = Callable[[str], None]
+FIT_STEPS = ("embed", "reduce", "cluster", "split", "reassign", "label")  # what ``fit`` reports, in order
 
 
 @dataclass(slots=True)
