@@ -10,6 +10,9 @@ more cluster (-1) for both.
 label_quality is the share of top-5 topic words that are content words of two or more characters
 (``voc.topics.evaluate.is_label_content_word``, applied to both systems alike).
 
+``voc_without_refine`` is the same pipeline with ``VOC_TOPIC_REFINE_ROUNDS=0`` (an ablation of the
+refinement step).
+
 Single-domain feedback (ChnSentiCorp hotel reviews, waimai delivery reviews; no labels): how many
 topics, and how much of the corpus the largest one holds, with and without the topic size limit.
 
@@ -98,6 +101,13 @@ def run_set(name: str, texts: list[str], labels: list[str], with_bertopic: bool)
                               "voc": {**scores(labels, fit.labels.tolist(), [t.keywords for t in fit.topics],
                                                tokenizer, voc_s), "timings": fit.timings}}
     print(name, "voc", json.dumps(result["voc"], ensure_ascii=False), flush=True)
+    # Ablation: the same pipeline without the refinement step (clustering labels as they are).
+    unrefined = VocSettings(topic_refine_rounds=0)
+    started = time.perf_counter()
+    fit = build_model(unrefined, tokenizer.part_of_speech).fit(tokens, normalised)
+    result["voc_without_refine"] = scores(labels, fit.labels.tolist(), [t.keywords for t in fit.topics], tokenizer,
+                                          time.perf_counter() - started + tokenize_s)
+    print(name, "voc_without_refine", json.dumps(result["voc_without_refine"], ensure_ascii=False), flush=True)
     if with_bertopic:
         result["bertopic"] = bertopic_run(tokens, normalised, labels, tokenizer, tokenize_s)
         print(name, "bertopic", json.dumps(result["bertopic"], ensure_ascii=False), flush=True)

@@ -99,6 +99,10 @@ class VocSettings(BaseSettings):
         0.2, gt=0, le=1, description="Largest topic as a share of the documents: a bigger one is clustered again "
         "within itself, so feedback about one business (all hotel reviews) still splits into themes. 1: no limit."
     )
+    topic_refine_rounds: int = Field(
+        3, ge=0, le=20, description="Rounds in which each document's words re-decide its topic (cross-fitted "
+        "classifier over TF-IDF, balanced classes); 0 keeps the clustering as it is."
+    )
     topic_reassign_threshold: float = Field(
         0.15, ge=0, le=1, description="Cosine to a topic centre at which an outlier or new document joins it."
     )

@@ -1,9 +1,9 @@
 """The topic model: swappable steps (embed → reduce → cluster → label) in one small estimator.
 
-Steps are plain objects, as in BERTopic: pass a different ``embedder``, ``reducer``, ``clusterer`` or
-``labeler`` to change one without touching the rest. After ``fit`` the model keeps only what new
-documents need — the fitted embedder and one centroid per topic — so ``assign`` gives an ingested
-document its topic without re-clustering.
+Steps are plain objects, as in BERTopic: pass a different ``embedder``, ``reducer``, ``clusterer``,
+``refiner`` or ``labeler`` to change one without touching the rest. After ``fit`` the model keeps only
+what new documents need — the fitted embedder, the refiner's classifier and one centroid per topic — so
+``assign`` gives an ingested document its topic without re-clustering.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from voc.topics.clustering import Clusterer, HdbscanClusterer
 from voc.topics.embedding import Embedder, PpmiSifEmbedder
 from voc.topics.labels import ClassTfidfLabeler, representative_quotes
 from voc.topics.reduction import Reducer, SpectralReducer
+from voc.topics.refinement import CrossFitRefiner, NoRefinement, Refiner
 
 Progress = Callable[[str], None]
-FIT_STEPS = ("embed", "reduce", "cluster", "split", "reassign", "label")  # what ``fit`` reports, in order
+FIT_STEPS = ("embed", "reduce", "cluster", "split", "reassign", "refine", "label")  # what ``fit`` reports, in order
 
 
 @dataclass(slots=True)
@@ -75,10 +76,13 @@ class TopicModel:
     ``merge_threshold``: topics whose centroids are at least this similar are one topic said twice.
     ``split_share``: a topic holding more than this share of the documents is clustered again on its own
     members (``None`` or 1 turns this off); ``split_word_similarity``: pieces with alike words join again.
+    ``refiner``: after outliers are reassigned, lets each document's words re-decide its topic
+    (``NoRefinement()`` keeps the clustering as it is).
     """
 
     def __init__(self, embedder: Embedder | None = None, reducer: Reducer | None = None,
-                 clusterer: Clusterer | None = None, labeler: ClassTfidfLabeler | None = None, *,
+                 clusterer: Clusterer | None = None, labeler: ClassTfidfLabeler | None = None,
+                 refiner: Refiner | None = None, *,
                  tag_of: Callable[[str], str | None] = lambda word: None, reassign_threshold: float = 0.15,
                  merge_threshold: float = 0.7, split_share: float | None = 0.2, split_word_similarity: float = 0.5,
                  quotes: int = 5) -> None:
@@ -86,6 +90,7 @@ class TopicModel:
         self.reducer = reducer or SpectralReducer()
         self.clusterer = clusterer or HdbscanClusterer()
         self.labeler = labeler or ClassTfidfLabeler(tag_of)
+        self.refiner = refiner or CrossFitRefiner()
         self.reassign_threshold = reassign_threshold
         self.merge_threshold = merge_threshold
         self.split_share = split_share
@@ -96,6 +101,10 @@ class TopicModel:
     def __getstate__(self) -> dict[str, Any]:
         # The labeler holds a part-of-speech lookup bound to a live tokenizer; assignment never needs it.
         return {**self.__dict__, "labeler": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Models saved before the refinement step existed assign by nearest centroid, as they did then.
+        self.__dict__.update({"refiner": NoRefinement(), **state})
 
     def fit(self, tokens: Sequence[list[str]], texts: Sequence[str], progress: Progress | None = None) -> TopicFit:
         report = progress or (lambda step: None)
@@ -122,8 +131,12 @@ class TopicModel:
         lap("cluster")
         labels = self._split_oversized(self._merge_duplicates(labels, embeddings), embeddings, tokens)
         lap("split")
-        labels, similarity = self._reassign_outliers(embeddings, labels)
+        labels = self._reassign_outliers(embeddings, labels)
         lap("reassign")
+        labels = self.refiner.fit_refine(tokens, labels)
+        self.centroids = self._centroids(embeddings, labels)
+        similarity = self._own_similarity(embeddings, labels)
+        lap("refine")
         topic_ids = list(range(int(labels.max()) + 1)) if labels.size and labels.max() >= 0 else []
         terms, ctfidf = self.labeler.fit(tokens, labels, topic_ids)
         topics = []
@@ -180,18 +193,23 @@ class TopicModel:
             next_index += int(inner.max())
         return labels
 
-    def _reassign_outliers(self, embeddings: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _reassign_outliers(self, embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
         self.centroids = self._centroids(embeddings, labels)
         if self.centroids.shape[0] == 0:
-            return labels, np.zeros(labels.shape, dtype=np.float32)
+            return labels
         nearest, similarity = self._nearest(embeddings)
         rejoin = (labels < 0) & (similarity >= self.reassign_threshold)
         labels = labels.copy()
         labels[rejoin] = nearest[rejoin]
-        # Centroids again, now with the reassigned members, so later assignment matches this fit.
-        self.centroids = self._centroids(embeddings, labels)
-        own = np.where(labels >= 0, np.einsum("ij,ij->i", embeddings, self.centroids[np.maximum(labels, 0)]), 0.0)
-        return labels, own.astype(np.float32)
+        return labels
+
+    def _own_similarity(self, embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Cosine of each document to its own topic's centroid (0 for outliers)."""
+        assert self.centroids is not None
+        if self.centroids.shape[0] == 0:
+            return np.zeros(labels.shape, dtype=np.float32)
+        own = np.einsum("ij,ij->i", embeddings, self.centroids[np.maximum(labels, 0)])
+        return np.where(labels >= 0, own, 0.0).astype(np.float32)
 
     def _nearest(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         assert self.centroids is not None
@@ -200,11 +218,17 @@ class TopicModel:
         return nearest, sims[np.arange(len(nearest)), nearest]
 
     def assign(self, tokens: Sequence[list[str]], texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Topic index (or -1) and similarity for new documents: nearest centroid, no re-clustering."""
+        """Topic index (or -1) and similarity to that topic's centroid for new documents, without
+        re-clustering. A document near no centroid is an outlier, as in ``fit``; the others get the topic
+        the refiner's classifier picks from their words (nearest centroid where it cannot judge)."""
         if self.centroids is None or self.centroids.shape[0] == 0 or not len(texts):
             return np.full(len(texts), -1, dtype=np.int64), np.zeros(len(texts), dtype=np.float32)
-        nearest, similarity = self._nearest(self.embedder.transform(tokens, texts))
-        return np.where(similarity >= self.reassign_threshold, nearest, -1), similarity
+        embeddings = self.embedder.transform(tokens, texts)
+        nearest, best = self._nearest(embeddings)
+        chosen = self.refiner.predict(tokens)
+        topics = nearest if chosen is None else np.where(chosen >= 0, chosen, nearest)
+        topics = np.where(best >= self.reassign_threshold, topics, -1)
+        return topics, self._own_similarity(embeddings, topics)
 
 
 def join_similar(labels: np.ndarray, similarity: np.ndarray, threshold: float) -> np.ndarray:

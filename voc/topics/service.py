@@ -21,6 +21,7 @@ from voc.topics import trends
 from voc.topics.clustering import HdbscanClusterer
 from voc.topics.embedding import make_embedder
 from voc.topics.model import TopicFit, TopicModel
+from voc.topics.refinement import CrossFitRefiner
 from voc.topics.store import Topic, TopicStore
 
 MATCH_MIN_JACCARD = 0.2  # an old topic keeps its id when at least this share of the union is shared
@@ -51,6 +52,7 @@ def build_model(settings: VocSettings, tag_of: Callable[[str], str | None]) -> T
                       clusterer=HdbscanClusterer(min_cluster_share=settings.topic_min_cluster_share,
                                                  max_cluster_share=settings.topic_max_share,
                                                  n_jobs=settings.worker_count),
+                      refiner=CrossFitRefiner(rounds=settings.topic_refine_rounds),
                       tag_of=tag_of, reassign_threshold=settings.topic_reassign_threshold,
                       split_share=settings.topic_max_share)
 
