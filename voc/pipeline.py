@@ -161,7 +161,7 @@ def optional_analysis_stages(settings: VocSettings) -> list[Stage]:
 
 @dataclass(slots=True)
 class TopicStage:
-    """Gives new documents a topic of the last build (nearest centroid), without re-clustering.
+    """Gives new documents a topic of the last build (the model's assignment), without re-clustering.
 
     Before the first ``voc topics build`` there is no model and the stage does nothing. A long-running
     process (an API worker) picks up a rebuilt model: the file's modification time is checked per batch.

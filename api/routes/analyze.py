@@ -26,7 +26,7 @@ class Analysis(BaseModel):
     text: str = Field(description="Normalised text with PII masked.")
     tokens: list[str]
     sentiment: SentimentOut | None = Field(None, description="Absent when the sentiment stage is turned off.")
-    topic: TopicOut | None = Field(None, description="The nearest topic, once a topic model has been fitted.")
+    topic: TopicOut | None = Field(None, description="Its topic in the last build, once a topic model exists.")
     pii: list[PiiOut] = Field(description="PII found: where in the input, and where its placeholder is.")
     turns: list[TurnOut] = []
 

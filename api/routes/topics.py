@@ -69,7 +69,7 @@ class EmergingList(BaseModel):
 
 
 class BuildRequest(Strict):
-    source: SourceKind | None = Field(None, description="Cluster only this source (others get the nearest topic).")
+    source: SourceKind | None = Field(None, description="Cluster only this source (the rest join the topics found).")
     since: date | None = Field(None, description="Cluster only documents from this day.")
 
 

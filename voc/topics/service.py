@@ -95,7 +95,7 @@ class TopicService:
     def build(self, *, source: str | None = None, since: datetime | None = None,
               progress: Callable[[str], None] | None = None) -> BuildReport:
         """Cluster the documents in scope (near-duplicates excluded from fitting), then give every stored
-        document its topic: in-scope by the clustering, the rest by nearest centroid."""
+        document its topic: in-scope by the clustering, the rest by the fitted model's assignment."""
         scope = {"source": source, "since": since.isoformat() if since else None}
         build_id = self.store.start_build(scope)
         try:
