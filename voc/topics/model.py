@@ -1,4 +1,4 @@
-"""The topic model: swappable steps (embed → reduce → cluster → label) in one small estimator.
+"""The topic model: swappable steps (embed → reduce → cluster → refine → label) in one small estimator.
 
 Steps are plain objects, as in BERTopic: pass a different ``embedder``, ``reducer``, ``clusterer``,
 ``refiner`` or ``labeler`` to change one without touching the rest. After ``fit`` the model keeps only

@@ -9,7 +9,7 @@ cross-fitted: each fold's documents are judged by a classifier that never saw th
 iterative classification, as in Rakib et al. 2020 for short-text clustering). Balanced class weights keep
 a broad topic from absorbing the specific ones, which matters on feedback about one business.
 
-Measured (bench_topics path, 3 seeds): NMI 0.545 → 0.574 on the tipdm complaints, 0.611 → 0.620 on
+Measured (bench_topics path, 3 seeds): NMI 0.545 → 0.574 on the tipdm complaints, 0.611 → 0.619 on
 online_shopping 20k; the largest hotel-review topic 29% → 21% of the corpus.
 """
 
