@@ -114,10 +114,6 @@ def run_set(name: str, texts: list[str], labels: list[str], with_bertopic: bool)
     return result
 
 
-def _identity(tokens: list[str]) -> list[str]:
-    return tokens
-
-
 def bertopic_run(tokens: list[list[str]], texts: list[str], labels: list[str], tokenizer: Tokenizer,
                  tokenize_s: float) -> dict[str, Any]:
     from bertopic import BERTopic

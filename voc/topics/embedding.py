@@ -26,8 +26,20 @@ class Embedder(Protocol):
     def transform(self, tokens: Sequence[list[str]], texts: Sequence[str]) -> np.ndarray: ...
 
 
-def _identity(tokens: list[str]) -> list[str]:
+def pretokenized(tokens: list[str]) -> list[str]:
+    """scikit-learn analyzer for documents that are already jieba token lists."""
     return tokens
+
+
+_identity = pretokenized  # the name models pickled before this rename refer to
+
+
+def frequency_cutoffs(n_docs: int, min_df: int, max_df: float) -> tuple[int, float]:
+    """Document-frequency cut-offs a corpus of ``n_docs`` can support.
+
+    Small corpora (tests, a narrow --since) cannot support the defaults; shrink instead of failing.
+    """
+    return (min_df if n_docs >= 50 * min_df else 1), (max_df if n_docs >= 200 else 1.0)
 
 
 class TfidfSvdEmbedder:
@@ -48,10 +60,8 @@ class TfidfSvdEmbedder:
 
     def fit_transform(self, tokens: Sequence[list[str]], texts: Sequence[str]) -> np.ndarray:
         n_docs = len(tokens)
-        # Small corpora (tests, a narrow --since) cannot support the defaults; shrink instead of failing.
-        min_df = self.min_df if n_docs >= 50 * self.min_df else 1
-        max_df = self.max_df if n_docs >= 200 else 1.0
-        self.vectorizer = TfidfVectorizer(analyzer=_identity, min_df=min_df, max_df=max_df, sublinear_tf=True,
+        min_df, max_df = frequency_cutoffs(n_docs, self.min_df, self.max_df)
+        self.vectorizer = TfidfVectorizer(analyzer=pretokenized, min_df=min_df, max_df=max_df, sublinear_tf=True,
                                           dtype=np.float32)
         matrix = self.vectorizer.fit_transform(tokens)
         components = max(1, min(self.n_components, matrix.shape[1] - 1, n_docs - 1))
@@ -170,8 +180,7 @@ class PpmiSifEmbedder:
     def fit_transform(self, tokens: Sequence[list[str]], texts: Sequence[str]) -> np.ndarray:
         n_docs = len(tokens)
         frequency = Counter(word for doc in tokens for word in doc)
-        # Small corpora (tests, a narrow --since) cannot support min_count; shrink instead of failing.
-        min_count = self.min_count if n_docs >= 50 * self.min_count else 1
+        min_count, max_df = frequency_cutoffs(n_docs, self.min_count, self.lsa_max_df)
         words = [word for word, count in frequency.most_common(self.max_vocab) if count >= min_count]
         if not words:
             raise ValueError("PpmiSifEmbedder: no words to learn from")
@@ -185,9 +194,8 @@ class PpmiSifEmbedder:
 
         # The LSA view keeps its own, uncapped vocabulary (document frequency, like TfidfSvdEmbedder):
         # capping it to the word-vector vocabulary cost 0.04 NMI on the complaints set.
-        min_df = self.min_count if n_docs >= 50 * self.min_count else 1
-        max_df = self.lsa_max_df if n_docs >= 200 else 1.0
-        self.lsa_vectorizer = CountVectorizer(analyzer=_identity, min_df=min_df, max_df=max_df, dtype=np.float32)
+        self.lsa_vectorizer = CountVectorizer(analyzer=pretokenized, min_df=min_count, max_df=max_df,
+                                              dtype=np.float32)
         lsa_counts = self.lsa_vectorizer.fit_transform(tokens)
         document_frequency = np.bincount(lsa_counts.indices, minlength=lsa_counts.shape[1]).astype(np.float64)
         self.idf = np.log((n_docs - document_frequency + 0.5) / (document_frequency + 0.5) + 1.0).astype(np.float32)

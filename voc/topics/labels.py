@@ -10,6 +10,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
+from voc.topics.embedding import pretokenized
+
 # jieba part-of-speech classes that never make a topic label: numerals, measure words, pronouns,
 # prepositions, conjunctions, particles, adverbs, interjections, onomatopoeia, directions, times.
 FUNCTION_TAGS = frozenset({"m", "mq", "q", "r", "rr", "rz", "p", "c", "u", "uj", "ul", "uz", "ug", "uv", "ud",
@@ -37,10 +39,6 @@ def is_content_word(word: str, tag: str | None) -> bool:
     return tag is None or tag not in FUNCTION_TAGS
 
 
-def _identity(tokens: list[str]) -> list[str]:
-    return tokens
-
-
 @dataclass(slots=True)
 class TopicTerms:
     keywords: list[str]
@@ -66,7 +64,7 @@ class ClassTfidfLabeler:
     def fit(self, tokens: Sequence[list[str]], labels: np.ndarray, topic_ids: Sequence[int]
             ) -> tuple[dict[int, TopicTerms], sp.csr_matrix]:
         """Keywords per topic and the row-normalised c-TF-IDF matrix (one row per ``topic_ids`` entry)."""
-        vectorizer = CountVectorizer(analyzer=_identity, min_df=min(self.min_df, max(1, len(tokens) // 50)))
+        vectorizer = CountVectorizer(analyzer=pretokenized, min_df=min(self.min_df, max(1, len(tokens) // 50)))
         try:
             counts = vectorizer.fit_transform(tokens)
         except ValueError:  # no token survives: an empty or all-stopword corpus

@@ -23,6 +23,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import RidgeClassifier
 from sklearn.model_selection import KFold
 
+from voc.topics.embedding import frequency_cutoffs, pretokenized
+
 
 class Refiner(Protocol):
     def fit_refine(self, tokens: Sequence[list[str]], labels: np.ndarray) -> np.ndarray:
@@ -40,10 +42,6 @@ class NoRefinement:
 
     def predict(self, tokens: Sequence[list[str]]) -> np.ndarray | None:
         return None
-
-
-def _identity(tokens: list[str]) -> list[str]:
-    return tokens
 
 
 class CrossFitRefiner:
@@ -75,9 +73,8 @@ class CrossFitRefiner:
         n_docs = len(tokens)
         if self.rounds <= 0 or np.unique(labels[labels >= 0]).size < 2:
             return labels
-        # Small corpora (tests, a narrow --since) cannot support the document-frequency cut-offs.
-        vectorizer = TfidfVectorizer(analyzer=_identity, min_df=self.min_df if n_docs >= 50 * self.min_df else 1,
-                                     max_df=self.max_df if n_docs >= 200 else 1.0, sublinear_tf=True,
+        min_df, max_df = frequency_cutoffs(n_docs, self.min_df, self.max_df)
+        vectorizer = TfidfVectorizer(analyzer=pretokenized, min_df=min_df, max_df=max_df, sublinear_tf=True,
                                      dtype=np.float32)
         try:
             features = vectorizer.fit_transform(tokens).tocsr()
