@@ -72,12 +72,14 @@ def _jsonl(rows: Sequence[Row], columns: list[str]) -> str:
 def _xlsx(rows: Sequence[Row], columns: list[str]) -> bytes:
     from openpyxl import Workbook
 
+    from voc.spreadsheet_safety import append_text_safe_row
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "问卷数据"
     sheet.append(columns)
     for row in rows:
-        sheet.append([row.get(c) for c in columns])
+        append_text_safe_row(sheet, [row.get(c) for c in columns])
     sheet.column_dimensions["F"].width = 60
     sheet.column_dimensions["G"].width = 20
     workbook.properties.creator = "voc demo generator"

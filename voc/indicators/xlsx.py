@@ -8,6 +8,7 @@ from typing import IO, Any
 
 from voc.indicators.io import FIELD_ALIASES, IndicatorFileError, level_of, parse_tree
 from voc.indicators.model import IndicatorTree
+from voc.spreadsheet_safety import append_text_safe_row
 
 COLUMNS = ("id", "parent_id", "level", "kind", "name", "definition", "keywords", "synonyms", "survey_question",
            "status", "version")
@@ -150,10 +151,11 @@ def write_xlsx(tree: IndicatorTree, target: IO[bytes] | Path) -> None:
     sheet = workbook.active
     sheet.title = "indicators"
     sheet.append(list(COLUMNS))
+    # Names and definitions come from users and suggestions: none may become a live formula.
     for loc in tree.walk():
         node = loc.node
-        sheet.append([node.id, loc.parent.id if loc.parent else None, loc.level,
-                      "group" if node.is_group else "indicator", node.name, node.definition,
-                      "、".join(node.keywords), "、".join(node.synonyms), node.survey_question, node.status,
-                      node.version])
+        append_text_safe_row(sheet, [
+            node.id, loc.parent.id if loc.parent else None, loc.level, "group" if node.is_group else "indicator",
+            node.name, node.definition, "、".join(node.keywords), "、".join(node.synonyms), node.survey_question,
+            node.status, node.version])
     workbook.save(target)
