@@ -74,7 +74,9 @@ class Voc:
     def ingest(self, path: Path, source: str, *, fmt: str | None = None,
                options: ColumnOptions | None = None,
                progress: Callable[[int], None] | None = None) -> IngestReport:
-        ingester = Ingester(self.settings, self.store, pipeline=lambda: self.pipeline)
+        # The index is opened only when needed: the store takes the file even while the index is down.
+        ingester = Ingester(self.settings, self.store, pipeline=lambda: self.pipeline,
+                            unindex=lambda ids: self.index.delete(ids))
         report = ingester.ingest(path, source, fmt=fmt, options=options, progress=progress)
         self.sync_index()
         return report

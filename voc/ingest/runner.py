@@ -1,31 +1,36 @@
 """Ingest one file: read → validate → pipeline (in worker processes) → store, all or nothing.
 
-A file that cannot be read stores nothing; bad rows go to a rejects file with their row number
-and reason; ids make re-ingest idempotent; PII is masked in workers before anything is written.
+A file that cannot be read stores nothing: it is read through once before any work (damaged bytes
+anywhere, a missing column), and a failure found later takes back the batches already committed
+(see `voc.ingest.run_writer`). Bad rows go to a rejects file with their row number and reason; ids
+make re-ingest idempotent; PII is masked in workers before anything is written.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing as mp
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
-
 from voc.dedupe import NearDuplicateDetector
 from voc.documents import SOURCE_KINDS, Document
 from voc.ingest.encoding import UnreadableFileError
 from voc.ingest.readers import RawRecord, read_records
 from voc.ingest.records import ColumnOptions, RowRejected, build_document, canonical_columns
+from voc.ingest.run_writer import RunWriter
 from voc.pipeline import Pipeline
 from voc.settings import VocSettings
-from voc.store import DocumentStore, document_row, documents, ingest_runs, minhash_signatures
+from voc.store import DocumentStore
+
+log = logging.getLogger(__name__)
 
 # Below this many bytes, starting worker processes (each loads jieba) costs more than it saves.
 PARALLEL_MIN_BYTES = 2_000_000
@@ -159,12 +164,24 @@ def _bounded_parallel(pool: Any, chunks: Iterator[list[RawRecord]], in_flight: i
         yield pending.popleft().get()
 
 
-def check_columns(path: Path, fmt: str | None, source: str, options: ColumnOptions) -> None:
-    """Fail before storing anything when the requested or required columns are not in the file."""
-    first = next((r for r in read_records(path, fmt) if not r.problem), None)
-    if first is None:
+def check_file(path: Path, fmt: str | None, source: str, options: ColumnOptions) -> int:
+    """Read the whole file once before any work, so that a file that cannot be read to its end
+    (damaged bytes past the encoding sample, a broken workbook) fails before anything is stored or
+    any pipeline time is spent. Parsing costs a small fraction of the pipeline. Returns the rows read."""
+    rows = 0
+    columns_checked = False
+    for record in read_records(path, fmt):
+        rows += 1
+        if not columns_checked and not record.problem:
+            check_columns(path, source, options, list(record.values))
+            columns_checked = True
+    if not columns_checked:
         raise UnreadableFileError(f"{path}: no readable rows")
-    columns = list(first.values)
+    return rows
+
+
+def check_columns(path: Path, source: str, options: ColumnOptions, columns: list[str]) -> None:
+    """Fail before storing anything when the requested or required columns are not in the file."""
     for flag, column in (("--text-col", options.text_col), ("--id-col", options.id_col),
                          ("--time-col", options.time_col)):
         if column and column not in columns:
@@ -177,12 +194,15 @@ def check_columns(path: Path, fmt: str | None, source: str, options: ColumnOptio
 
 class Ingester:
     def __init__(self, settings: VocSettings, store: DocumentStore,
-                 pipeline: Callable[[], Pipeline] | None = None) -> None:
+                 pipeline: Callable[[], Pipeline] | None = None,
+                 unindex: Callable[[Sequence[str]], object] | None = None) -> None:
         """``pipeline`` gives the pipeline for files processed in this process (built only then);
-        worker processes build their own."""
+        worker processes build their own. ``unindex`` removes documents from the search index: a
+        failed run takes back what a concurrent index sync indexed of it."""
         self.settings = settings
         self.store = store
         self._pipeline = pipeline
+        self._unindex = unindex
 
     def ingest(self, path: Path, source: str, *, fmt: str | None = None,
                options: ColumnOptions | None = None,
@@ -192,37 +212,40 @@ class Ingester:
             raise UnreadableFileError(f"unknown source {source!r}; use one of {', '.join(SOURCE_KINDS)}")
         started = datetime.now()
         report = IngestReport(path=str(path), source=source)
-        check_columns(path, fmt, source, options)
-        chunks = _chunks(read_records(path, fmt), self.settings.batch_size)
+        check_file(path, fmt, source, options)
         workers = self.settings.worker_count if path.stat().st_size >= PARALLEL_MIN_BYTES else 1
         rejects = RejectsFile(self._rejects_path(path, started))
-        with rejects, self.store.engine.begin() as conn:
-            run_id = conn.execute(insert(ingest_runs).values(
-                path=str(path), source=source, started_at=started, status="running"
-            )).inserted_primary_key[0]
-            near_duplicates = NearDuplicateDetector(self.settings.near_duplicate_jaccard,
-                                                    self.settings.near_duplicate_window_days)
-            near_duplicates.load(conn, started)
-            for result in self._results(chunks, source, options, workers):
-                fresh = self._fresh(conn, result.documents, report)
-                flagged, signature_rows = near_duplicates.assign(fresh, started)
-                report.near_duplicates += flagged
-                if fresh:
-                    conn.execute(insert(documents), [document_row(doc, run_id, started) for doc in fresh])
-                if signature_rows:
-                    conn.execute(insert(minhash_signatures), signature_rows)
-                report.accepted += len(fresh)
-                rejects.write(result.rejects)
-                report.rejected += len(result.rejects)
-                if progress:
-                    progress(len(result.documents) + len(result.rejects))
-            report.run_id = int(run_id)
-            report.rejects_file = str(rejects.path) if rejects.used else None
-            report.seconds = (datetime.now() - started).total_seconds()
-            conn.execute(ingest_runs.update().where(ingest_runs.c.id == run_id).values(
-                finished_at=datetime.now(), accepted=report.accepted, duplicates=report.duplicates,
-                rejected=report.rejected, rejects_file=report.rejects_file, status="done"))
+        near_duplicates = NearDuplicateDetector(self.settings.near_duplicate_jaccard,
+                                                self.settings.near_duplicate_window_days)
+        writer = RunWriter.start(self.store, path=str(path), source=source, started=started,
+                                 near_duplicates=near_duplicates)
+        report.run_id = writer.run_id
+        chunks = _chunks(read_records(path, fmt), self.settings.batch_size)
+        try:
+            with rejects, closing(self._results(chunks, source, options, workers)) as results:
+                for result in results:
+                    writer.store_batch(result.documents, report)
+                    rejects.write(result.rejects)
+                    report.rejected += len(result.rejects)
+                    if progress:
+                        progress(len(result.documents) + len(result.rejects))
+                report.rejects_file = str(rejects.path) if rejects.used else None
+                report.seconds = (datetime.now() - started).total_seconds()
+                writer.finish(report)
+        except BaseException:  # Ctrl-C included: a file stores all of its documents or none
+            self._discard(writer)
+            raise
         return report
+
+    def _discard(self, writer: RunWriter) -> None:
+        """The compensating rollback of a failed run; the original error is what the caller sees."""
+        try:
+            indexed = writer.discard()
+            if indexed and self._unindex:
+                self._unindex(indexed)
+        except Exception as exc:  # the store or index is unavailable too: say what is left behind
+            log.warning("ingest run %s failed and what it stored could not be taken back (%s); "
+                        "ingesting the same file again completes it", writer.run_id, type(exc).__name__)
 
     def _results(self, chunks: Iterator[list[RawRecord]], source: str, options: ColumnOptions,
                  workers: int) -> Iterator[ChunkResult]:
@@ -234,19 +257,6 @@ class Ingester:
         with context.Pool(workers, initializer=_init_worker,
                           initargs=(self.settings, source, options)) as pool:
             yield from _bounded_parallel(pool, chunks, in_flight=workers * 2)
-
-    def _fresh(self, conn: Any, docs: list[Document], report: IngestReport) -> list[Document]:
-        """Documents not stored yet. Earlier chunks of this run are already inserted in this
-        transaction, so only duplicates inside the chunk need remembering."""
-        seen = self.store.existing_ids(conn, [doc.id for doc in docs])
-        fresh: list[Document] = []
-        for doc in docs:
-            if doc.id in seen:
-                report.duplicates += 1
-                continue
-            seen.add(doc.id)
-            fresh.append(doc)
-        return fresh
 
     def _rejects_path(self, path: Path, started: datetime) -> Path:
         stamp = started.strftime("%Y%m%dT%H%M%S%f")
