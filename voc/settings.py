@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -18,6 +18,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from voc.redaction import MASK, redact_url
 
 PII_TYPES: tuple[str, ...] = ("phone", "landline", "id_number", "bank_card", "email")
 
@@ -139,6 +141,18 @@ class VocSettings(BaseSettings):
         if existing:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=existing[0]))
         return (*sources, file_secret_settings)
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as JSON values with every credential hidden: what `voc config` may print."""
+        values = self.model_dump(mode="json")
+        for name in ("es_api_key", "es_password"):
+            if values.get(name):
+                values[name] = MASK
+        for name in ("database_url", "es_url"):
+            if values.get(name):
+                values[name] = redact_url(values[name])
+        values["resolved_database_url"] = redact_url(self.resolved_database_url)
+        return values
 
     @property
     def resolved_database_url(self) -> str:

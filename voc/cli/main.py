@@ -122,12 +122,7 @@ def demo(
 @app.command("config")
 def show_config(as_json: JsonOpt = False) -> None:
     """Show the effective settings (secrets hidden)."""
-    settings = open_service().settings
-    values = settings.model_dump(mode="json")
-    for secret in ("es_api_key", "es_password"):
-        if values.get(secret):
-            values[secret] = "********"
-    values["resolved_database_url"] = settings.resolved_database_url
+    values = open_service().settings.redacted()
     if as_json:
         emit_json(values)
         return
