@@ -4,6 +4,8 @@ the permissions of what voc creates under VOC_HOME (23e)."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import string
 from pathlib import Path
 
@@ -14,6 +16,9 @@ from typer.testing import CliRunner
 
 from voc.cli.main import app
 from voc.redaction import MASK, redact_url
+from voc.service import Voc
+from voc.settings import VocSettings
+from voc.store import DocumentStore
 
 runner = CliRunner()
 
@@ -60,3 +65,34 @@ def test_redact_url_keeps_urls_without_credentials() -> None:
     assert redact_url("http://127.0.0.1:9200") == "http://127.0.0.1:9200"
     assert redact_url("postgresql://db/voc?sslmode=require&password=x1") == \
         "postgresql://db/voc?sslmode=require&password=***"
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_store_files_are_private_to_the_owner(home: Path) -> None:
+    """voc.sqlite holds key hashes and customer texts: no other local user may read it (23e)."""
+    previous = os.umask(0o022)  # the usual default, under which files come out world-readable
+    try:
+        result = runner.invoke(app, ["tag", "list"])
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    service = Voc(VocSettings())
+    service.store.add_tag("x", ["no-such-document"])  # a write, so SQLite creates its WAL and SHM files
+    created = [home / "voc.sqlite", home / "voc.sqlite-wal", home / "voc.sqlite-shm"]
+    try:
+        assert _mode(home) == 0o700
+        assert {path.name: _mode(path) for path in created if path.exists()} == {path.name: 0o600 for path in created}
+    finally:
+        service.close()
+
+
+def test_an_existing_world_readable_store_is_tightened_on_open(home: Path) -> None:
+    home.mkdir(parents=True)
+    database = home / "voc.sqlite"
+    DocumentStore(f"sqlite:///{database}").close()
+    database.chmod(0o644)
+    DocumentStore(f"sqlite:///{database}").close()
+    assert _mode(database) == 0o600
