@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,11 +10,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from indexing import Filters, IndexRecord, SearchBackend, SearchQuery, SearchResult, open_backend
+from indexing import BackendUnavailable, Filters, IndexRecord, SearchBackend, SearchQuery, SearchResult, open_backend
 from voc.documents import Document
 from voc.ingest.batch import BatchIngester, ItemResult, RecordItem
 from voc.ingest.records import ColumnOptions
-from voc.ingest.runner import Ingester, IngestReport
+from voc.ingest.runner import IndexBehind, Ingester, IngestReport
 from voc.pipeline import Pipeline, pii_dicts
 from voc.private_files import ensure_private_dir
 from voc.settings import VocSettings
@@ -23,6 +24,8 @@ from voc.text.tokenize import Tokenizer
 
 if TYPE_CHECKING:
     from voc.topics.service import TopicService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -79,7 +82,10 @@ class Voc:
         ingester = Ingester(self.settings, self.store, pipeline=lambda: self.pipeline,
                             unindex=lambda ids: self.index.delete(ids))
         report = ingester.ingest(path, source, fmt=fmt, options=options, progress=progress)
-        self.sync_index()
+        try:
+            self.sync_index()
+        except Exception as exc:  # the store has the file whatever the index says: never "nothing stored"
+            raise IndexBehind(report, _index_failure(exc), self.store.unindexed_count()) from None
         return report
 
     def sync_index(self, progress: Callable[[int], None] | None = None) -> IndexSyncReport:
@@ -192,6 +198,15 @@ class Voc:
 
     def tag_counts(self) -> dict[str, int]:
         return self.store.tag_counts()
+
+
+def _index_failure(exc: Exception) -> str:
+    """Why the index failed, safe to show: a backend's own message is written for users and holds no
+    secrets; anything else may quote document text, so only its type is named (details at debug level)."""
+    if isinstance(exc, BackendUnavailable):
+        return str(exc)
+    log.debug("index sync after ingest failed", exc_info=True)
+    return f"{type(exc).__name__} in the search index"
 
 
 def parse_day(value: str | None) -> datetime | None:

@@ -10,10 +10,11 @@ import typer
 
 from indexing import BackendUnavailable
 from voc.cli import common
-from voc.cli.common import JsonOpt, emit_json, fail, open_service, progress_bar
+from voc.cli.common import JsonOpt, emit_json, open_service
 from voc.cli.es import es_app
 from voc.cli.index import index_app
 from voc.cli.indicators import indicators_app
+from voc.cli.ingest import ingest_command
 from voc.cli.keys import keys_app
 from voc.cli.models import models_app
 from voc.cli.search import search_command, show_command
@@ -21,9 +22,6 @@ from voc.cli.serve import serve_command
 from voc.cli.tags import tag_app
 from voc.cli.topics import topics_app
 from voc.cli.words import words_app
-from voc.ingest.encoding import UnreadableFileError
-from voc.ingest.readers import FORMATS
-from voc.ingest.records import ColumnOptions
 
 app = typer.Typer(
     name="voc",
@@ -43,42 +41,8 @@ app.command("search")(search_command)
 app.command("show")(show_command)
 app.add_typer(keys_app, name="keys")
 app.command("serve")(serve_command)
+app.command("ingest")(ingest_command)
 
-
-
-@app.command()
-def ingest(
-    path: Annotated[Path, typer.Argument(help="CSV, TSV, JSONL or XLSX export.")],
-    source: Annotated[str, typer.Option("--source", help="survey, hotline or review.")],
-    fmt: Annotated[str | None, typer.Option("--format", help=f"One of {', '.join(FORMATS)}; default from the "
-                                            "file extension.")] = None,
-    text_col: Annotated[str | None, typer.Option("--text-col", help="Column holding the text.")] = None,
-    id_col: Annotated[str | None, typer.Option("--id-col", help="Column holding the external id.")] = None,
-    time_col: Annotated[str | None, typer.Option("--time-col", help="Column holding the time.")] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Ingest a file of survey answers, hotline calls or reviews (any common Chinese encoding).
-
-    Re-ingesting adds nothing; bad rows go to a rejects file; an unreadable file stores nothing (exit 2).
-    """
-    service = open_service()
-    try:
-        with progress_bar(f"ingest {path.name}", None, enabled=not as_json) as advance:
-            report = service.ingest(path, source, fmt=fmt,
-                                    options=ColumnOptions(text_col=text_col, id_col=id_col, time_col=time_col),
-                                    progress=advance)
-    except UnreadableFileError as exc:
-        raise fail(str(exc)) from None
-    finally:
-        service.close()
-    if as_json:
-        emit_json(report.summary())
-        return
-    common.console.print(
-        f"accepted {report.accepted}, duplicates {report.duplicates}, rejected {report.rejected}"
-        f" (near-duplicates flagged: {report.near_duplicates}) in {report.seconds:.1f}s")
-    if report.rejects_file:
-        common.console.print(f"rejected rows and reasons: {report.rejects_file}")
 
 
 @app.command()

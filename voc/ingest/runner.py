@@ -66,6 +66,22 @@ class IngestReport:
                 "rejects_file": self.rejects_file}
 
 
+class IndexBehind(Exception):
+    """The file is stored, but the search index could not take the new documents: searches miss them
+    until the index catches up (`voc index sync`, or the next ingest). Not "nothing stored": the
+    report says what the store holds now."""
+
+    def __init__(self, report: IngestReport, reason: str, pending: int) -> None:
+        self.report = report
+        self.reason = reason
+        self.pending = pending
+        super().__init__(
+            f"stored {report.accepted} new documents ({report.duplicates} duplicates, {report.rejected} rejected), "
+            f"but the search index is behind: {reason}. The documents are safe in the store; run "
+            f"`voc index sync` when the index is reachable ({pending} documents waiting); searches miss them "
+            "until then")
+
+
 class RejectsFile:
     """The rejects file of one run: created on the first bad row, deleted if the run fails."""
 
