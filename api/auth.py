@@ -103,6 +103,11 @@ class KeyStore:
                 rate_limit_per_minute=rate_limit_per_minute, created_at=record.created_at))
         return key, record
 
+    def recently_verified(self, key: str) -> ApiKey | None:
+        """The record of a key this process verified within the last ``CACHE_SECONDS``, without a store query."""
+        cached = self._cache.get(hash_key(key))
+        return cached[1] if cached and cached[0] > time.monotonic() else None
+
     def verify(self, key: str) -> ApiKey | None:
         """The active key record for a presented key, or None."""
         digest = hash_key(key)

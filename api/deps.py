@@ -14,7 +14,7 @@ from api.auth import ApiKey, KeyStore
 from api.errors import ApiError
 from api.jobs import JobRunner, jobs_engine
 from api.metrics import Metrics
-from api.ratelimit import RateLimiter, retry_after_header
+from api.ratelimit import FailedAuthLimiter, RateLimiter, retry_after_header
 from voc.service import Voc
 from voc.settings import VocSettings
 
@@ -41,6 +41,7 @@ class ApiState:
     jobs: JobRunner
     limiter: RateLimiter
     metrics: Metrics
+    auth_failures: FailedAuthLimiter
 
     @classmethod
     def from_settings(cls, settings: VocSettings) -> ApiState:
@@ -49,7 +50,8 @@ class ApiState:
         jobs = JobRunner(jobs_engine(voc.store.engine, settings.home))
         return cls(settings=settings, voc=voc, keys=KeyStore(voc.store.engine), jobs=jobs,
                    limiter=RateLimiter(settings.api_rate_limit_per_minute, settings.api_rate_limit_burst),
-                   metrics=Metrics())
+                   metrics=Metrics(), auth_failures=FailedAuthLimiter(settings.api_auth_failures_per_minute,
+                                                                      settings.api_auth_failure_burst))
 
     def close(self) -> None:
         """Release connections and threads. The state stays usable: an app may be started and stopped
@@ -85,7 +87,7 @@ def require(permission: str | None = None) -> Callable[..., Awaitable[ApiKey]]:
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
     ) -> ApiKey:
         state = app_state(request)
-        key = state.keys.verify(credentials.credentials) if credentials else None
+        key = _checked_key(state, request, credentials.credentials) if credentials else None
         if key is None:
             raise ApiError(401, "a valid API key is required: Authorization: Bearer <key>",
                            headers={"WWW-Authenticate": "Bearer"})
@@ -101,3 +103,20 @@ def require(permission: str | None = None) -> Callable[..., Awaitable[ApiKey]]:
 
     dependency.__name__ = f"require_{permission or 'key'}"
     return dependency
+
+
+def _checked_key(state: ApiState, request: Request, presented: str) -> ApiKey | None:
+    """The key's record, or None; a client address that failed too often is refused (429) before its key
+    is looked at, unless the key is one this worker verified moments ago."""
+    key = state.keys.recently_verified(presented)
+    if key is not None:
+        return key
+    client = request.client.host if request.client else "unknown"
+    wait = state.auth_failures.wait(client)
+    if wait > 0:
+        raise ApiError(429, "too many invalid API keys from this address; wait before trying again",
+                       details={"retry_after_s": round(wait, 2)}, headers={"Retry-After": retry_after_header(wait)})
+    key = state.keys.verify(presented)
+    if key is None:
+        state.auth_failures.record_failure(client)
+    return key

@@ -113,6 +113,11 @@ class VocSettings(BaseSettings):
         1200, ge=0, description="Requests per minute per API key in each server worker; 0 turns the limit off."
     )
     api_rate_limit_burst: int = Field(100, ge=1, description="Requests a key may send at once before limiting.")
+    api_auth_failures_per_minute: int = Field(
+        30, ge=0, description="Failed API key checks per minute per client address in each server worker; "
+        "past the burst the address gets 429 before any key is checked. 0 turns the limit off."
+    )
+    api_auth_failure_burst: int = Field(10, ge=1, description="Failed key checks a client address may make at once.")
     api_max_body_bytes: int = Field(16_000_000, ge=1_000, description="Largest JSON request body.")
     api_max_upload_bytes: int = Field(200_000_000, ge=1_000, description="Largest file for POST /v1/documents/upload.")
     api_job_threshold_bytes: int = Field(

