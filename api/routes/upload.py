@@ -24,6 +24,7 @@ from api.schemas import JobAccepted, SourceKind, job_accepted
 from voc.ingest.encoding import UnreadableFileError
 from voc.ingest.readers import detect_format
 from voc.ingest.records import ColumnOptions
+from voc.ingest.runner import IndexBehind
 
 router = APIRouter(tags=["documents"])
 
@@ -44,6 +45,8 @@ class UploadReport(BaseModel):
     near_duplicates: int
     rejects: list[RejectedRow] = Field(description=f"The first {MAX_REJECTS_SHOWN} rejected rows.")
     rejects_truncated: bool
+    index_behind: str | None = Field(None, description="Set when the documents were stored but the search index "
+                                     "could not take them yet: why. They become searchable when it catches up.")
 
 
 def _safe_name(filename: str | None) -> str:
@@ -66,8 +69,11 @@ def _save(upload: UploadFile, target: Path, limit: int) -> int:
 
 def _ingest(state: ApiState, path: Path, shown_name: str, source: str, fmt: str | None, options: ColumnOptions,
             progress: ProgressFn | None = None) -> dict[str, Any]:
+    index_behind: str | None = None
     try:
         report = state.voc.ingest(path, source, fmt=fmt, options=options, progress=progress)
+    except IndexBehind as exc:  # stored: answer with the report, not as if nothing was stored
+        report, index_behind = exc.report, str(exc)
     except UnreadableFileError as exc:
         # The message names the file; the client knows it by its own name, not our temporary path.
         message = str(exc).replace(str(path), shown_name).replace(str(path.parent), "")
@@ -82,8 +88,8 @@ def _ingest(state: ApiState, path: Path, shown_name: str, source: str, fmt: str 
                 rejects.append({"row": entry["row"], "reason": entry["reason"]})
     return {"accepted": report.accepted, "duplicates": report.duplicates, "rejected": report.rejected,
             "near_duplicates": report.near_duplicates, "rejects": rejects[:MAX_REJECTS_SHOWN],
-            "rejects_truncated": report.rejected > MAX_REJECTS_SHOWN, "processed": report.accepted
-            + report.duplicates + report.rejected}
+            "rejects_truncated": report.rejected > MAX_REJECTS_SHOWN, "index_behind": index_behind,
+            "processed": report.accepted + report.duplicates + report.rejected}
 
 
 @router.post("/documents/upload", response_model=UploadReport, summary="Ingest a file",
