@@ -3,9 +3,12 @@ nothing from another host (23d), and the access log never records PII from a que
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 from api_support import api_env
+from sqlalchemy import event
 
 
 def test_failed_key_attempts_are_rate_limited_per_address(tmp_path: Path) -> None:
@@ -35,3 +38,22 @@ def test_failed_key_limiter_memory_is_bounded() -> None:
     limiter.record_failure("192.0.2.1")
     limiter.record_failure("192.0.2.1")
     assert limiter.wait("192.0.2.1") > 0 and limiter.wait("192.0.2.2") == 0
+
+
+def test_a_full_store_answers_without_sql_or_document_text(tmp_path: Path, caplog: pytest.LogCaptureFixture
+                                                           ) -> None:
+    """SQLite's SQLITE_FULL for real (a page limit on every store connection): neither the answer nor
+    the server's log quotes the document (item 20)."""
+    with api_env(tmp_path / "home", corpus=False, raise_server_exceptions=False) as env:
+        engine = env.app.state.voc_api.voc.store.engine
+        event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA max_page_count=40"))
+        engine.dispose()
+        text = "客户电话联系不上，地址在幸福路十八号，" * 300
+        with caplog.at_level(logging.DEBUG):
+            response = env.client.post("/v1/documents", headers=env.headers("admin"), json={
+                "source": "review", "documents": [{"id": f"full-{n}", "text": f"{n}{text}"} for n in range(20)]})
+        assert response.status_code in (500, 503), response.text
+        assert "幸福路" not in response.text and "INSERT" not in response.text
+        logged = "\n".join(record.getMessage() + (str(record.exc_info[1]) if record.exc_info else "")
+                           for record in caplog.records)
+        assert "full" in logged and "幸福路" not in logged

@@ -3,22 +3,31 @@ the permissions of what voc creates under VOC_HOME (23e)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import shlex
+import shutil
 import stat
 import string
+import subprocess
+import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event, insert
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
+from voc.cli.failures import EXIT_STORAGE, storage_failure_message
 from voc.cli.main import app
 from voc.redaction import MASK, redact_url
 from voc.service import Voc
 from voc.settings import VocSettings
-from voc.store import DocumentStore
+from voc.store import DocumentStore, documents
 
 runner = CliRunner()
 
@@ -96,3 +105,73 @@ def test_an_existing_world_readable_store_is_tightened_on_open(home: Path) -> No
     database.chmod(0o644)
     DocumentStore(f"sqlite:///{database}").close()
     assert _mode(database) == 0o600
+
+
+VOC_BIN = Path(sys.executable).with_name("voc")
+
+
+@functools.cache
+def _private_mounts_work() -> bool:
+    """Whether this process may mount a tmpfs in a private mount namespace (root with CAP_SYS_ADMIN)."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+                           capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+needs_mounts = pytest.mark.skipif(not _private_mounts_work(),
+                                  reason="needs root and unshare/mount to make a real full or read-only disk")
+
+
+def _in_private_mount(home: Path, mount: str, commands: str) -> subprocess.CompletedProcess[str]:
+    """Run shell ``commands`` with ``home`` mounted as ``mount`` in a private namespace: the mount
+    vanishes with the process, whatever happens to the test."""
+    home.mkdir(parents=True, exist_ok=True)
+    script = f"set -e\n{mount} {shlex.quote(str(home))}\n{commands}"
+    env = os.environ | {"VOC_HOME": str(home), "VOC_WORKERS": "1", "VOC": str(VOC_BIN)}
+    return subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, env=env,
+                          check=False, timeout=240)
+
+
+def _one_clean_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr[-3000:]
+    assert "Traceback" not in stderr and "INSERT" not in stderr and "SELECT" not in stderr
+    return lines[0]
+
+
+@needs_mounts
+def test_disk_full_is_one_line_and_a_distinct_exit_code(tmp_path: Path) -> None:
+    """A real full disk: a 1 MB tmpfs, filled up after the store was created (item 20)."""
+    home = tmp_path / "home"
+    result = _in_private_mount(home, "mount -t tmpfs -o size=1m tmpfs", """
+        "$VOC" tag list >/dev/null
+        head -c 10M /dev/zero > "$VOC_HOME/filler" 2>/dev/null || true
+        set +e
+        "$VOC" keys create --role admin --name 清单
+        echo "rc=$?" >&2
+    """)
+    *stderr, rc = result.stderr.rstrip().splitlines()
+    line = _one_clean_line("\n".join(stderr))
+    assert rc == f"rc={EXIT_STORAGE}"
+    assert "disk" in line and str(home) in line
+
+
+def test_store_errors_never_quote_document_text(tmp_path: Path) -> None:
+    """SQLite's own SQLITE_FULL (a page limit on the connection): neither the exception the store raises
+    nor the CLI's line carries the row's text (item 20)."""
+    store = DocumentStore(f"sqlite:///{tmp_path / 'voc.sqlite'}")
+    event.listen(store.engine, "connect", lambda conn, _: conn.execute("PRAGMA max_page_count=8"))
+    store.engine.dispose()
+    text = "客户电话联系不上，地址在幸福路十八号" * 400
+    row = {"id": "d1", "source": "review", "text": text, "text_original": text, "ingested_at": datetime.now(),
+           "meta": {}, "turns": [], "tokens": "", "search_terms": "", "pii": [], "analysis": {}, "indexed": False}
+    try:
+        with pytest.raises(OperationalError) as caught, store.engine.begin() as conn:
+            conn.execute(insert(documents), [row])
+    finally:
+        store.close()
+    assert "幸福路" not in str(caught.value)
+    line = storage_failure_message(caught.value, tmp_path)
+    assert line.startswith("writing to the database failed") and "disk full" in line and "幸福路" not in line

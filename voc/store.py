@@ -129,7 +129,8 @@ def make_engine(url: str) -> Engine:
     if database is not None:
         ensure_private_dir(database.parent)
         ensure_private_sqlite_file(database)
-    engine = create_engine(url, future=True)
+    # hide_parameters: an error (disk full, lock timeout) must not quote document text in its message
+    engine = create_engine(url, future=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     metadata.create_all(engine)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from indexing import BackendUnavailable
 from voc.cli import common
 from voc.cli.common import JsonOpt, emit_json, open_service
 from voc.cli.es import es_app
+from voc.cli.failures import EXIT_STORAGE, STORAGE_ERRORS, storage_failure_message
 from voc.cli.index import index_app
 from voc.cli.indicators import indicators_app
 from voc.cli.ingest import ingest_command
@@ -22,6 +22,7 @@ from voc.cli.serve import serve_command
 from voc.cli.tags import tag_app
 from voc.cli.topics import topics_app
 from voc.cli.words import words_app
+from voc.settings import VocSettings
 
 app = typer.Typer(
     name="voc",
@@ -95,9 +96,18 @@ def show_config(as_json: JsonOpt = False) -> None:
 
 
 def main() -> None:
-    """Console entry point: an unreachable search backend is a clear message and exit 2, not a traceback."""
+    """Console entry point: an unreachable search backend (exit 2) and a store or disk that refuses
+    (full, read-only, no permission; exit 4) are one clear line, not a traceback."""
     try:
         app()
     except BackendUnavailable as exc:
-        common.err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+        raise SystemExit(common.fail(str(exc)).exit_code) from None
+    except STORAGE_ERRORS as exc:
+        raise SystemExit(common.fail(storage_failure_message(exc, _home()), EXIT_STORAGE).exit_code) from None
+
+
+def _home() -> Path | None:
+    try:
+        return VocSettings().home.absolute()
+    except Exception:  # settings that do not validate were reported by the command itself
+        return None
