@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import access_log
 from api.deps import ApiState
 from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.metrics import MetricsMiddleware
@@ -70,6 +71,7 @@ def prepare(settings: VocSettings) -> None:
 
 def create_app(settings: VocSettings | None = None) -> FastAPI:
     settings = settings or VocSettings()
+    access_log.install()  # before the first request is logged: query strings hold search terms
     state = ApiState.from_settings(settings)
 
     @asynccontextmanager

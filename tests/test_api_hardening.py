@@ -4,11 +4,22 @@ nothing from another host (23d), and the access log never records PII from a que
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from api_support import api_env
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
+
+from api.access_log import redact_query
+from api.launch import wait_until_serving
 
 
 def test_failed_key_attempts_are_rate_limited_per_address(tmp_path: Path) -> None:
@@ -57,3 +68,41 @@ def test_a_full_store_answers_without_sql_or_document_text(tmp_path: Path, caplo
         logged = "\n".join(record.getMessage() + (str(record.exc_info[1]) if record.exc_info else "")
                            for record in caplog.records)
         assert "full" in logged and "幸福路" not in logged
+
+
+def test_access_log_never_records_query_values(tmp_path: Path) -> None:
+    """The real `voc serve` with its access log on: a search for a phone number is logged by path and
+    parameter names only (item 16)."""
+    environment = {**os.environ, "VOC_HOME": str(tmp_path / "home"), "VOC_WORKERS": "1"}
+    voc = str(Path(sys.executable).with_name("voc"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    log = tmp_path / "server.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen([voc, "serve", "--port", str(port), "--access-log"], env=environment,
+                                  stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_serving(base, server, log=log)
+            query = {"q": "张伟 13812345678", "since": "2026-01-01", "cursor": "c2VjcmV0LWN1cnNvcg"}
+            assert httpx.get(f"{base}/v1/search", params=query, timeout=10).status_code == 401
+            assert httpx.get(f"{base}/healthz?probe=1", timeout=10).status_code == 200
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    written = log.read_text(encoding="utf-8", errors="replace")
+    lines = [line for line in written.splitlines() if "/v1/search" in line]
+    assert lines and "401" in lines[0], written[-2000:]
+    for secret in ("13812345678", "%E5%BC%A0%E4%BC%9F", "张伟", "2026-01-01", "c2VjcmV0LWN1cnNvcg"):
+        assert secret not in written
+    assert "q=" in lines[0] and "cursor=" in lines[0]  # which parameters were sent stays visible
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.text(min_size=3, max_size=20).filter(lambda v: v.strip("*") != ""), min_size=1, max_size=4))
+def test_redacted_query_keeps_names_and_no_value(values: list[str]) -> None:
+    names = [f"p{number}" for number in range(len(values))]
+    path = "/v1/search?" + urlencode(list(zip(names, values, strict=True)))
+    shown = redact_query(path)
+    assert shown == "/v1/search?" + "&".join(f"{name}=*" for name in names)
