@@ -17,6 +17,7 @@ CONTRAST_RE = re.compile(r"但是|不过|可是|然而|就是|只是|但|却|可
 CONCESSIVE_RE = re.compile(r"^(?:虽然|虽说|尽管|虽)")
 _PUNCT_RE = re.compile(r"[，,。.！!？?；;、~～…\n\r\t]+|\s{2,}")
 _NOT_CONTRAST_BEFORE = re.compile(r"(?:再.{0,3}|只|都|不)$")
+_LOOKBEHIND_CHARS = 4  # the longest context _contrast_cuts reads before a contrast word (再.{0,3})
 
 
 @dataclass(slots=True)
@@ -38,14 +39,16 @@ def _contrast_cuts(text: str, start: int, end: int) -> list[int]:
         if pos == start:
             cuts.append(pos)  # clause-initial 但是/不过: marks the clause, no split needed
             continue
-        before = text[start:pos]
+        # the rules below look at most 4 characters back: slicing the whole clause before each
+        # contrast word made a clause of repeated 不过 quadratic
+        before = text[max(start, pos - _LOOKBEHIND_CHARS) : pos]
         after = text[match.end() : match.end() + 1]
         # 再好不过 is a superlative; 不过来/不过去 are verbs ("忙不过来")
         if match.group() == "不过" and (_NOT_CONTRAST_BEFORE.search(before) or (after and after in "了来去")):
             continue
         if match.group() == "但" and before.endswith("不"):  # 不但 = "not only"
             continue
-        if match.group() in {"就是", "只是", "却", "但"} and len(before) < 2:
+        if match.group() in {"就是", "只是", "却", "但"} and pos - start < 2:
             continue
         if match.group() == "就是" and before.endswith(("不", "也", "还", "都")):
             continue
@@ -67,7 +70,7 @@ def split_clauses(text: str) -> list[Clause]:
             start += 1
         if start >= end:
             continue
-        cuts = [c for c in _contrast_cuts(text, start, end) if c >= start]
+        cuts = {c for c in _contrast_cuts(text, start, end) if c >= start}  # a set: looked up per clause
         bounds = sorted({start, *cuts, end})
         for a, b in itertools.pairwise(bounds):
             piece = text[a:b].strip()
