@@ -57,11 +57,22 @@ api_jobs = Table(
 
 JOB_STATUSES = ("queued", "running", "succeeded", "failed")
 ProgressFn = Callable[[int], None]
+# A failure message can quote its input (a 5 MB header line was once echoed whole); every
+# `GET /v1/jobs/{id}` would return it again. What helps a client fits in a few lines.
+MAX_ERROR_CHARS = 500
+
+
+def bounded_error(message: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``message`` as a job stores and shows it: at most ``limit`` characters, then a marker saying
+    how much was cut."""
+    if len(message) <= limit:
+        return message
+    return f"{message[:limit]}… [{len(message) - limit:,} more characters cut]"
 
 
 def jobs_engine(store_engine: Engine, home: Path) -> Engine:
-    """Where jobs are kept: the store's database, except on SQLite, whose single writer lock is held by
-    a file ingest for the whole file; a job could not record its own progress in that file meanwhile."""
+    """Where jobs are kept: the store's database, except on SQLite, whose single writer lock a file
+    ingest takes for each batch it stores; job progress writes need not queue behind those."""
     if store_engine.dialect.name != "sqlite":
         return store_engine
     home.mkdir(parents=True, exist_ok=True)
@@ -122,7 +133,11 @@ class JobRunner:
     def get(self, job_id: str) -> Job | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(api_jobs).where(api_jobs.c.id == job_id)).first()
-        return Job(**row._mapping) if row is not None else None
+        if row is None:
+            return None
+        job = Job(**row._mapping)
+        job.error = bounded_error(job.error) if job.error else job.error  # rows stored before the bound
+        return job
 
     def wait(self, job_id: str, timeout: float = 60.0) -> Job | None:
         """Poll until the job has finished (for tests and scripts)."""
@@ -141,6 +156,8 @@ class JobRunner:
             executor.shutdown(wait=True, cancel_futures=True)
 
     def _update(self, job_id: str, **values: Any) -> None:
+        if values.get("error"):
+            values["error"] = bounded_error(values["error"])
         with self.engine.begin() as conn:
             conn.execute(update(api_jobs).where(api_jobs.c.id == job_id).values(updated_at=datetime.now(), **values))
 
