@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from voc.ingest import runner
 from voc.ingest.encoding import UnreadableFileError
@@ -172,4 +173,74 @@ def test_a_file_damaged_at_the_end_is_refused_before_anything_is_stored(tmp_path
         assert stored_during_run == []  # refused before the first batch was processed
         assert voc.store.count() == 0
     finally:
+        voc.close()
+
+
+@pytest.fixture
+def short_busy_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's busy wait cut from 30 s to 1 s, so that a writer that stays locked out fails quickly."""
+    import voc.store
+
+    def pragmas(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=1000")
+        cursor.close()
+
+    monkeypatch.setattr(voc.store, "_sqlite_pragmas", pragmas)
+
+
+def hold_write_lock(home: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(home / "voc.sqlite", isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+def test_ingest_locked_out_of_the_store_fails_in_one_line_and_a_rerun_completes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, short_busy_wait: None) -> None:
+    from typer.testing import CliRunner
+
+    from voc.cli.main import app
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("VOC_HOME", str(home))
+    monkeypatch.setenv("VOC_WORKERS", "1")
+    cli = CliRunner()
+    assert cli.invoke(app, ["ingest", str(write_reviews(tmp_path / "a.csv", 3, "a")), "--source", "review"]
+                      ).exit_code == 0
+    path = write_reviews(tmp_path / "b.csv", 50, "b")
+    lock = hold_write_lock(home)  # another writer that does not let go
+    try:
+        result = cli.invoke(app, ["ingest", str(path), "--source", "review"])
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert result.exit_code == 4, result.output
+    assert "database is locked" in result.stderr and "run the same command again" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "INSERT" not in result.stderr
+    assert stored_count(home) == 3
+    again = cli.invoke(app, ["ingest", str(path), "--source", "review", "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["accepted"] == 50
+
+
+def test_a_run_locked_out_part_way_leaves_whole_batches_that_a_rerun_completes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, short_busy_wait: None) -> None:
+    """The lock is lost after the first batch; taking the batch back needs the lock too, so the batch
+    stays (as after `kill -9`) and the same file ingested again completes the run."""
+    monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", 1 << 40)
+    voc = Voc(VocSettings(home=tmp_path / "home", workers=1, batch_size=100))
+    path = write_reviews(tmp_path / "r.csv", 500)
+    locks: list[sqlite3.Connection] = []
+    try:
+        with pytest.raises(OperationalError, match="database is locked"):
+            voc.ingest(path, "review", progress=lambda _n: locks or locks.append(hold_write_lock(voc.settings.home)))
+        kept = voc.store.count()
+        assert kept == 100  # one whole batch, never part of one
+        locks[0].execute("ROLLBACK")
+        report = voc.ingest(path, "review")
+        assert (report.accepted, report.duplicates) == (400, 100) and voc.store.count() == 500
+        assert voc.index.count() == 500
+    finally:
+        for lock in locks:
+            lock.close()
         voc.close()
