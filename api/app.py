@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import access_log
 from api.deps import ApiState
+from api.docs_pages import install_docs
 from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.metrics import MetricsMiddleware
 from api.routes import ROOT_ROUTERS, V1_ROUTERS
@@ -90,9 +91,12 @@ def create_app(settings: VocSettings | None = None) -> FastAPI:
         description="Routes under /v1 need `Authorization: Bearer <key>` (`voc keys create`). Errors are "
                     '`{"error": {"code", "message", "details"}}`.',
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's own pages load Swagger UI and ReDoc from CDNs; install_docs serves them here
+        redoc_url=None,
     )
     app.state.voc_api = state
     install_error_handlers(app)
+    install_docs(app)
     for router in ROOT_ROUTERS:
         app.include_router(router)
     for router in V1_ROUTERS:

@@ -3,8 +3,10 @@ nothing from another host (23d), and the access log never records PII from a que
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event
 
+from api import docs_pages
 from api.access_log import redact_query
 from api.launch import wait_until_serving
 
@@ -106,3 +109,35 @@ def test_redacted_query_keeps_names_and_no_value(values: list[str]) -> None:
     path = "/v1/search?" + urlencode(list(zip(names, values, strict=True)))
     shown = redact_query(path)
     assert shown == "/v1/search?" + "&".join(f"{name}=*" for name in names)
+
+
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|https?://[^\s"'<>]*\.(?:js|css|woff2?|png|svg)""",
+                       re.IGNORECASE)
+
+
+def test_no_page_the_server_sends_loads_from_another_host(tmp_path: Path) -> None:
+    """/docs and /redoc served their JavaScript, CSS, fonts and favicon from CDNs (item 23d)."""
+    with api_env(tmp_path / "home", corpus=False) as env:
+        pages = {path: env.client.get(path) for path in ("/", "/docs", "/redoc", "/docs/oauth2-redirect")}
+        assert pages["/"].status_code == 200 and pages["/docs"].status_code == 200
+        assert "/openapi.json" in pages["/docs"].text
+        for path, page in pages.items():
+            if page.status_code == 200:
+                assert not _EXTERNAL.search(page.text), (path, _EXTERNAL.search(page.text))
+        # whatever the pages load comes from this server, and is there
+        for asset in re.findall(r"""(?:src|href)=["'](/[^"']+)["']""", pages["/docs"].text + pages["/redoc"].text):
+            assert env.client.get(asset).status_code == 200, asset
+        if importlib.util.find_spec("fastapi_offline") is not None:  # the docs extra: the full Swagger UI
+            assert "swagger-ui-bundle.js" in pages["/docs"].text
+            assert '"validatorUrl": null' in pages["/docs"].text  # the validator badge calls another host
+        assert "default-src 'self'" in pages["/docs"].headers["content-security-policy"]
+
+
+def test_without_the_docs_assets_the_pages_name_the_schema_and_load_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docs_pages, "bundled_assets", lambda: None)  # as on an install without fastapi-offline
+    with api_env(tmp_path / "home", corpus=False) as env:
+        for path in ("/docs", "/redoc"):
+            page = env.client.get(path)
+            assert page.status_code == 200 and 'href="/openapi.json"' in page.text
+            assert not _EXTERNAL.search(page.text) and "<script" not in page.text
