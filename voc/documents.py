@@ -75,6 +75,10 @@ class Document:
 
 
 def document_id(source: str, external_id: str | None, normalised_text: str) -> str:
-    """Stable id: from (source, external id) when there is one, else from the content."""
+    """Stable id: from (source, external id) when there is one, else from the content.
+
+    Both are the raw values, before PII masking (masked values collapse distinct documents into one);
+    the id is a hash, so the raw value is not stored in clear.
+    """
     key = f"{source}\x1fext\x1f{external_id}" if external_id else f"{source}\x1ftext\x1f{normalised_text}"
     return hashlib.blake2b(key.encode("utf-8"), digest_size=12).hexdigest()

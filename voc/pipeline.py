@@ -79,6 +79,11 @@ class IdentityStage:
     The content hash covers the text and the row's context (time, store, product, channel), so two
     customers who both wrote “很好” at different times stay two documents, while re-ingesting the
     same export adds nothing.
+
+    Runs *before* PII masking: ids are hashes of the raw values, so two call ids or two texts that differ
+    only in a phone number never collapse onto one document (masking makes them equal), and ids do not
+    change when the masker learns new forms. Where nothing was masked, raw and masked values are equal,
+    so ids of documents without PII are the same as when this stage ran after masking.
     """
 
     def __call__(self, docs: list[Document]) -> list[Document]:
@@ -136,8 +141,8 @@ class Pipeline:
         masker = PiiMasker(settings.pii_types, style=settings.pii_style) if settings.pii_enabled else None
         stages: list[Stage] = [
             NormalizeStage(Normalizer(to_simplified=settings.to_simplified)),
+            IdentityStage(),  # before masking: see IdentityStage
             PiiStage(masker),
-            IdentityStage(),
             TokenizeStage(tokenizer or Tokenizer.from_settings(settings)),
             FingerprintStage(settings.near_duplicate_min_chars),
         ]
@@ -153,9 +158,9 @@ def optional_analysis_stages(settings: VocSettings) -> list[Stage]:
 
         stages.append(SentimentStage(load_analyzer(settings)))
     if "topics" in settings.analysis_stages:
-        from voc.topics.service import model_path
+        from voc.topics.service import published_model_path
 
-        stages.append(TopicStage(model_path(settings)))
+        stages.append(TopicStage(published_model_path(settings)))
     return stages
 
 
