@@ -22,12 +22,14 @@ from sqlalchemy import event, insert
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
+from api.auth import KeyStore
 from voc.cli.failures import EXIT_STORAGE, storage_failure_message
 from voc.cli.main import app
 from voc.redaction import MASK, redact_url
 from voc.service import Voc
 from voc.settings import VocSettings
 from voc.store import DocumentStore, documents
+from voc.topics.store import TopicStore
 
 runner = CliRunner()
 
@@ -175,3 +177,46 @@ def test_store_errors_never_quote_document_text(tmp_path: Path) -> None:
     assert "幸福路" not in str(caught.value)
     line = storage_failure_message(caught.value, tmp_path)
     assert line.startswith("writing to the database failed") and "disk full" in line and "幸福路" not in line
+
+
+@needs_mounts
+def test_a_read_only_home_serves_reads_and_refuses_writes_in_one_line(tmp_path: Path) -> None:
+    """VOC_HOME on a read-only bind mount (root ignores chmod, a mount it cannot): commands that only
+    read the store work; the others say in one line that VOC_HOME is read-only (item 19)."""
+    home = tmp_path / "home"
+    data = tmp_path / "a.csv"
+    data.write_text("id,text\nr1,快递太慢了，客服态度也差\nr2,东西很好，包装精美\n", encoding="utf-8")
+    service = Voc(VocSettings(home=home, workers=1))
+    try:  # a home as a server leaves it: documents, keys, the topic tables
+        service.ingest(data, "review")
+        KeyStore(service.store.engine).create("admin")
+        TopicStore(service.store.engine)
+        document = next(service.store.iter_documents())[0]
+        doc_id = document.id
+    finally:
+        service.close()
+    commands = {"show": f"show {doc_id}", "tags": "tag list", "keys": "keys list", "topics": "topics list",
+                "config": "config", "search": "search 快递", "tag_add": f"tag add 复核 --ids {doc_id}",
+                "serve": "serve --port 1"}
+    out = tmp_path / "out"
+    out.mkdir()
+    script = "set +e\n" + "".join(
+        f'"$VOC" {command} >{out}/{name}.out 2>{out}/{name}.err; echo $? >{out}/{name}.rc\n'
+        for name, command in commands.items())
+    result = _in_private_mount(home, "mount --bind {0} {0} && mount -o remount,ro,bind".format(
+        shlex.quote(str(home))), script)
+    assert result.returncode == 0, result.stderr
+
+    def ran(name: str) -> tuple[int, str, str]:
+        return (int((out / f"{name}.rc").read_text()), (out / f"{name}.out").read_text(),
+                (out / f"{name}.err").read_text())
+
+    code, shown, _ = ran("show")
+    assert code == 0 and document.text_original in shown
+    for name in ("tags", "keys", "topics", "config"):
+        assert ran(name)[0] == 0, ran(name)
+    for name in ("tag_add", "serve"):
+        code, _, stderr = ran(name)
+        assert code == EXIT_STORAGE and f"VOC_HOME {home} is read-only" in _one_clean_line(stderr), stderr
+    code, _, stderr = ran("search")  # the embedded index needs to write to open: works, or says why in one line
+    assert code == 0 or (code == EXIT_STORAGE and "read-only" in _one_clean_line(stderr)), stderr

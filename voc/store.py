@@ -5,10 +5,12 @@ The search index is derived from it and can always be rebuilt from it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import (
     JSON,
@@ -124,16 +126,46 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
+def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def read_only_location(database: Path) -> bool:
+    """An existing database this process cannot write, or whose folder it cannot write (a read-only
+    mount, a backup copy, another user's folder): SQLite could not create its WAL files there."""
+    return database.is_file() and not (os.access(database.parent, os.W_OK) and os.access(database, os.W_OK))
+
+
+def read_only_url(database: Path) -> str:
+    """A SQLite URI opening ``database`` for reading only.
+
+    With no WAL file left (a cleanly closed store) ``immutable=1`` reads the file as it is without the
+    -shm file SQLite cannot create here; with a WAL file, plain ``mode=ro`` reads it as well, so no
+    committed write is missed.
+    """
+    wal = database.with_name(database.name + "-wal")
+    flags = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "mode=ro&immutable=1"
+    return f"sqlite:///file:{quote(str(database.absolute()))}?{flags}&uri=true"
+
+
 def make_engine(url: str) -> Engine:
+    """An engine on the store; a SQLite store in a place this process cannot write is opened read-only
+    (commands that only read work; a write fails with SQLITE_READONLY, which the CLI reports in one line)."""
     database = sqlite_file(url)
-    if database is not None:
+    read_only = database is not None and read_only_location(database)
+    if database is not None and read_only:
+        url = read_only_url(database)
+    elif database is not None:
         ensure_private_dir(database.parent)
         ensure_private_sqlite_file(database)
     # hide_parameters: an error (disk full, lock timeout) must not quote document text in its message
     engine = create_engine(url, future=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    metadata.create_all(engine)
+        event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
+    if not read_only:
+        metadata.create_all(engine)
     return engine
 
 

@@ -8,6 +8,7 @@ do; the command exits with ``EXIT_STORAGE``.
 from __future__ import annotations
 
 import errno
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -43,6 +44,12 @@ _HINTS = {
     "read-only file system": "point VOC_HOME at a writable folder, or use a command that only reads",
     "permission denied": "check who owns VOC_HOME, or point VOC_HOME at a folder you can write",
 }
+# What SQLite and the OS answer when a file cannot be created or written in a read-only place
+_WRITE_REFUSALS = frozenset({
+    "read-only: the database file or its folder cannot be written",
+    "cannot open the database file (missing folder, or no permission)",
+    "disk I/O error (often a full or read-only disk)", "read-only file system", "permission denied",
+})
 _CREDENTIALS_IN_URL = re.compile(r"([a-zA-Z][\w+.-]*://[^:/@\s]*):[^@\s]*@")
 _WRITES = ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "REPLACE", "PRAGMA")
 
@@ -51,9 +58,18 @@ def storage_failure_message(exc: BaseException, home: Path | None = None) -> str
     """``exc`` as one line without SQL, parameters or credentials."""
     what = _what_failed(exc)
     reason = _reason(exc)
+    if home is not None and reason in _WRITE_REFUSALS and _read_only(home):
+        return (f"{what} failed: VOC_HOME {home} is read-only here; commands that only read the document store "
+                "work (show, tag list, keys list, topics list, config), this one needs to write: point VOC_HOME "
+                "at a writable folder")
     where = f" (VOC_HOME {home})" if home is not None else ""
     hint = _HINTS.get(reason.split(":")[0])
     return f"{what} failed{where}: {reason}" + (f"; {hint}" if hint else "")
+
+
+def _read_only(home: Path) -> bool:
+    """A read-only mount, or a folder this user may not write (``access`` answers both, for root too)."""
+    return home.is_dir() and not os.access(home, os.W_OK)
 
 
 def _what_failed(exc: BaseException) -> str:
