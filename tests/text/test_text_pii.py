@@ -174,3 +174,115 @@ def test_hong_kong_taiwan_and_announced_phones(text: str, masked: str) -> None:
 def test_partial_style_never_shows_more_than_four_digits_of_short_phones() -> None:
     assert PiiMasker(style="partial").mask("電話 2345 6789")[0] == "電話 ****6789"
     assert PiiMasker(style="partial").mask("手機0912-345-678")[0] == "手機******5678"
+
+
+# Issue 17 item 7: written forms the masker missed, and identifiers it mistook for PII.
+# tests/text/test_pii_properties.py checks the same classes with generated values.
+@pytest.mark.parametrize(
+    ("text", "kind", "found"),
+    [
+        (f"身份证 {VALID_ID[:6]} {VALID_ID[6:14]} {VALID_ID[14:]} 谢谢", "id_number", None),
+        (f"身份证{VALID_ID[:6]}-{VALID_ID[6:14]}-{VALID_ID[14:]}谢谢", "id_number", None),
+        ("手机151.2345.6783谢谢", "phone", "151.2345.6783"),
+        ("手机1381234\n5678谢谢", "phone", "1381234\n5678"),
+        ("手机13812\r\n345678谢谢", "phone", "13812\r\n345678"),
+        ("号码 6344 5490 谢谢", "phone", "6344 5490"),
+        ("聯繫號碼：6344-5490谢谢", "phone", "6344-5490"),
+        ("手机一三八一二三四五六七八谢谢", "phone", "一三八一二三四五六七八"),
+        ("手机幺三八〇〇〇〇一二三四谢谢", "phone", "幺三八〇〇〇〇一二三四"),
+        ("手机壹叁捌壹贰叁肆伍陆柒捌谢谢", "phone", "壹叁捌壹贰叁肆伍陆柒捌"),
+        ("手機壹參捌壹貳參肆伍陸柒捌谢谢", "phone", "壹參捌壹貳參肆伍陸柒捌"),
+        ("手机138一二三四5678谢谢", "phone", "138一二三四5678"),
+        ("手机一三八 一二三四 五六七八谢谢", "phone", "一三八 一二三四 五六七八"),
+        ("手机1 3 8 1 2 3 4 5 6 7 8谢谢", "phone", "1 3 8 1 2 3 4 5 6 7 8"),
+        ("座机0746—6222903谢谢", "landline", "0746—6222903"),
+        (f"卡号{' '.join(VALID_CARD[i : i + 4] for i in range(0, 19, 4))}谢谢", "bank_card", None),
+        (f"卡号{VALID_CARD[:9]}\n{VALID_CARD[9:]}谢谢", "bank_card", None),
+        ("邮箱：张三@例子.中国谢谢", "email", "张三@例子.中国"),
+        ("我的邮箱是张三@例子.中国谢谢", "email", "张三@例子.中国"),
+        ("邮箱 user@bücher.de 谢谢", "email", "user@bücher.de"),
+        ("邮箱 zhangsan at qq dot com 谢谢", "email", "zhangsan at qq dot com"),
+        ("邮箱 zhangsan(at)qq.com 谢谢", "email", "zhangsan(at)qq.com"),
+        ("邮箱 zhangsan [at] example [dot] com 谢谢", "email", "zhangsan [at] example [dot] com"),
+        ("邮箱zhangsan#qq.com谢谢", "email", "zhangsan#qq.com"),
+        ("邮箱zhangsan艾特163点com谢谢", "email", "zhangsan艾特163点com"),
+        ("回复.CHUNLING219@SOHU.COM谢谢", "email", "CHUNLING219@SOHU.COM"),
+    ],
+)
+def test_written_forms_found(masker: PiiMasker, text: str, kind: str, found: str | None) -> None:
+    spans = masker.mask(text)[1]
+    assert [s.type for s in spans] == [kind]
+    if found is not None:
+        assert text[spans[0].start : spans[0].end] == found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单号4111111111111111已发货",  # Luhn-valid, card-like: an order number here
+        "订单号：4111 1111 1111 1111 已发货",
+        "快递单号 " + VALID_CARD + " 已签收",
+        "会员号 4111111111111111",
+        "发票号码 044031900111",  # starts like a landline with a 4-digit area code
+        "发票代码：044031900111",
+        "發票號碼 044031900111",
+        "订单号码 62345678",  # 8 digits after 号码: the invoice/order word decides
+        "订单号：19513967161 衣服比实体店的薄",  # JD-style order numbers look like mobiles
+        "运单号为 13812345678",
+        "工单号#075588888888",
+        "流水号 0755-8888 8888",
+        "交易号:6222021234567890128",
+        "编号 0912-345-678",
+    ],
+)
+def test_identifiers_after_context_words_not_masked(masker: PiiMasker, text: str) -> None:
+    assert masker.mask(text) == (text, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (f"订单号 {VALID_ID}", "id_number"),  # checksum and a birth date outweigh the word
+        ("会员号 13812345678", "phone"),  # member numbers are often the customer's phone
+        ("会员卡号:138-1234-5678", "phone"),
+        ("订单号 123，卡号 4111111111111111", "bank_card"),  # the card follows 卡号, not 订单号
+        ("订单号 123 电话 62345678", "phone"),
+        ("订单号是 a@b.cn", "email"),
+    ],
+)
+def test_strong_evidence_outweighs_identifier_context(masker: PiiMasker, text: str, kind: str) -> None:
+    assert [s.type for s in masker.mask(text)[1]] == [kind]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1703 2301 2001 1002 1302 1402 2201 201 2502",  # a segmented list of room numbers
+        "每人每年 500 700 900 1200 1500 元",
+        "上户 2013 02 27 10 01 04 第一",  # a date and time written with spaces
+        "尺码 38 39 40 41 42 43 44 码",
+        "数值 43709.855856481503",  # a spreadsheet date serial, 17 digits
+        "IP 205.159 121.41 105.198",
+        "大城 23 29 35 1507 36 40 702",
+        "第一二三名，一一对应，二〇二三年",
+        "look at google.com",  # a bare "at" needs a mailbox provider or a disguised dot
+        "C#.net 和 #话题# 不是邮箱",
+    ],
+)
+def test_lists_dates_and_decimals_not_pii(masker: PiiMasker, text: str) -> None:
+    assert masker.mask(text) == (text, [])
+
+
+def test_identifier_stays_a_searchable_token(masker: PiiMasker) -> None:
+    from voc.text.tokenize import Tokenizer
+
+    masked = masker.mask("订单号4111111111111111已发货，发票号码 044031900111")[0]
+    tokens = Tokenizer().tokenize(masked)
+    assert "4111111111111111" in tokens and "044031900111" in tokens
+
+
+def test_partial_style_of_disguised_forms() -> None:
+    partial = PiiMasker(style="partial")
+    assert partial.mask("邮箱 zhangsan at qq dot com")[0] == "邮箱 z***@qq.com"
+    assert partial.mask("手机一三八一二三四五六七八")[0] == "手机138****5678"
+    assert partial.mask("手机151.2345.6783")[0] == "手机151****6783"

@@ -2,17 +2,50 @@
 
 Detection runs on a *view* of the text in which full-width ASCII (``１３８``, ``＠``, ``－``) and the
 ideographic space are mapped to ASCII one code point for one code point, so offsets in the view are
-offsets in the input. That lets the same masker run on raw, un-normalised text and on normalised
-text with identical results.
+offsets in the input. The same masker therefore runs on normalised text and on raw text (engineered
+for the ASCII-folded view of a raw original that ``voc.text.original_mask`` builds).
+
+What is found, in the forms customers write:
+
+* Numbers with separators anywhere between digits: up to three of space, tab, NBSP, ``-``, dashes,
+  ``.``, ``·`` and line breaks (``151.2345.6783``, ``110105 19900307 123X``, ``1381234⏎5678``).
+  Bank cards only as one run or in groups of three or more digits (``4111 1111 1111 1111``,
+  ``622202123⏎4567890123``), because lists of small numbers (sizes ``38 39 40 41 …``) would
+  otherwise pass the Luhn check one time in ten.
+* Numbers in Chinese numerals, alone or mixed with digits: ``一三八一二三四五六七八``, 〇/零/幺,
+  壹贰叁… and their traditional forms (``138一二三四5678``).
+* Mainland mobiles (optionally +86/0086), landlines with an area code, 18-digit IDs, bank cards,
+  Hong Kong/Macau numbers with their country code, Taiwan mobiles, and any 8-digit number right
+  after a word that announces a phone (电话, 号码, 手机, 联系, tel…).
+* E-mail addresses, internationalised and disguised ones included (see ``voc.text.pii_email``).
 
 Candidates of every type are validated (ID: MOD 11-2 checksum and a real birth date; bank card:
 Luhn and a card-like first digit) and overlaps are resolved longest-first, then by specificity
 (ID > bank card > mobile > landline > e-mail), so an 18-digit ID is never reported as a bank card
 and the phone inside ``13812345678@qq.com`` is masked as part of the e-mail.
 
+Identifiers are not PII. A number that directly follows 订单号, 单号, 运单号, 快递单号, 工单号,
+发票, 发票代码, 发票号码, 流水号, 交易号, 会员号, 编号 (and their traditional forms; up to four
+characters of ``: ：#=是为`` and spaces between) is an identifier and stays in the text, searchable:
+it is not masked as a bank card (order numbers pass Luhn one time in ten), a landline (invoice codes
+start with 0) or an announced 8-digit phone. Two kinds of evidence outweigh that context:
+
+* an ID number (checksum *and* a real birth date: a random 18-digit order number passes by chance
+  about once in two million) is always masked;
+* a mainland mobile number after 会员号/会员卡号/账号 is masked, because member numbers are
+  very often the customer's phone. After an order-type word an 11-digit ``1[3-9]…`` number is an
+  order number: JD-style order numbers look exactly like mobiles (``订单号：19513967161`` in the
+  online_shopping corpus).
+
 Not personal and never masked: 400/800 service hotlines, 95xxx bank/telecom short numbers, order
 numbers that fail Luhn, digit runs inside longer digit runs. Not detected: 15-digit legacy IDs,
-local landline numbers given without an area code, numbers written in Chinese numerals.
+local landline numbers given without an area code, numbers spelled with 十/百 (一百三十八…),
+bank cards written in groups of one or two digits.
+
+Every step is linear in the text length: numbers are only looked for inside *chunks* (digits joined
+by at most three separator characters, found by one deterministic scan); the patterns, tried at
+every start position of a chunk, are bounded (at most 19 digits and 18 gaps of ≤3 characters) and
+their digit and separator classes are disjoint, so none can backtrack beyond its own length.
 """
 
 from __future__ import annotations
@@ -20,10 +53,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from voc.documents import PiiSpan
 from voc.settings import PII_TYPES
+from voc.text.pii_email import HINT_RE as _EMAIL_HINT_RE
+from voc.text.pii_email import find_emails
 
 TAGS: dict[str, str] = {
     "phone": "[手机号]",
@@ -33,50 +68,108 @@ TAGS: dict[str, str] = {
     "email": "[邮箱]",
 }
 PLACEHOLDERS: frozenset[str] = frozenset(TAGS.values())
+# Internal kinds: "other_phone" (Hong Kong, Taiwan, announced 8-digit) is reported as "phone" but,
+# unlike a mainland mobile, gives way to identifier context.
+_REPORTED = {"other_phone": "phone"}
 # Tie-break between equally long candidates: the stronger validation wins.
-_PRIORITY = {"id_number": 5, "bank_card": 4, "phone": 3, "landline": 2, "email": 1}
+_PRIORITY = {"id_number": 5, "bank_card": 4, "phone": 3, "other_phone": 3, "landline": 2, "email": 1}
 
-# Only what the patterns look at: digits, letters, + % ( ) - . @ _ and spaces. Chinese commas and
+# Only what the patterns look at: digits, letters, + % ( ) - . @ # _ and spaces. Chinese commas and
 # the like stay as they are, so raw review text rarely needs a view at all.
-_VIEW_RE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b\uff05\uff08\uff09\uff0d\uff0e\uff20\uff3f\u3000]")
+_VIEW_RE = re.compile(
+    "[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0b\uff05\uff08\uff09\uff0d\uff0e\uff20\uff03\uff3f\u3000]"
+)
 _VIEW_MAP = {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
 _VIEW_MAP["\u3000"] = " "
-_TRIGGER_RE = re.compile("[0-9@\uff10-\uff19\uff20]")
+_DIGIT_RE = re.compile("[0-9\uff10-\uff19]")
 
-_SEP = "[ -]?"
+# Chinese numerals read digit by digit (phone numbers are dictated that way); 两 and 十/百 are not
+# digits of a number read out digit by digit.
+_CN_DIGITS = {
+    "0": "〇零",
+    "1": "一幺壹",
+    "2": "二贰貳",
+    "3": "三叁參",
+    "4": "四肆",
+    "5": "五伍",
+    "6": "六陆陸",
+    "7": "七柒",
+    "8": "八捌",
+    "9": "九玖",
+}
+_CN_TABLE = str.maketrans({char: digit for digit, chars in _CN_DIGITS.items() for char in chars})
+_CN_CLASS = "".join(_CN_DIGITS.values())
+
+_GAP_CHARS = " \t\u00a0\\-.\u2010-\u2015\u00b7\u30fb\r\n"
+_G = f"[{_GAP_CHARS}]{{0,3}}"  # between any two digits
+_G_CARD = "[ \t\u00a0\\-\u2010-\u2015\r\n]{0,3}"  # no dot: "43709.855856481503" is a decimal
+# Gaps with a line break can fall anywhere in a number; they do not end a digit group.
+_LINE_BREAK_GAP_RE = re.compile(f"[{_GAP_CHARS}]*\n[{_GAP_CHARS}]*")
+_DIGIT_GROUP_RE = re.compile(r"\d+")
+# A Chinese numeral next to another digit (of either kind): only then is the numeral view built,
+# so "一个" or "第一" never costs a second pass.
+_CN_TRIGGER_RE = re.compile(
+    f"[{_CN_CLASS}]{_G}[{_CN_CLASS}0-9\uff10-\uff19]|[0-9\uff10-\uff19]{_G}[{_CN_CLASS}]"
+)
+# Digits joined by short gaps; an ID's X check character may end one. No digit is next to a chunk.
+_CHUNK_RE = re.compile(rf"\d(?:{_G}\d)*(?:{_G}[Xx])?")
+_MIN_CHUNK_DIGITS = 8  # the shortest number looked for: an announced 8-digit phone
+_REGION_BEFORE = 24  # how far before a chunk a pattern may begin: "+", "(", a phone keyword
+
+
+def _overlapping(pattern: str) -> re.Pattern[str]:
+    """A zero-width search for ``pattern`` at every position, captured in group 1."""
+    return re.compile(f"(?=({pattern}))")
+
+
+_AREA = rf"0{_G}(?:1{_G}0|2{_G}\d|[3-9]{_G}\d{_G}\d)"
 _PATTERNS: dict[str, re.Pattern[str]] = {
-    "phone": re.compile(rf"(?<![\d+])(?:(?:\+|00)?86{_SEP})?1[3-9]\d{_SEP}\d{{4}}{_SEP}\d{{4}}(?!\d)"),
+    "phone": _overlapping(rf"(?<![\d+])(?:(?:\+|00)?86{_G})?(?P<core>1{_G}[3-9](?:{_G}\d){{9}})(?!\d)"),
     # Area code: 010 or 02x (3 digits), else 0[3-9]xx; then a 7-8 digit local number (not 0...).
-    "landline": re.compile(
-        rf"(?<!\d)(?:\((?:010|02\d|0[3-9]\d\d)\)|(?:010|02\d|0[3-9]\d\d)){_SEP}[1-9]\d{{2,3}}{_SEP}\d{{4}}(?!\d)"
+    "landline": _overlapping(
+        rf"(?<!\d)(?:\([ ]?{_AREA}[ ]?\)|{_AREA}){_G}[1-9](?:{_G}\d){{6,7}}(?!\d)"
     ),
-    "id_number": re.compile(
-        r"(?<!\d)[1-9]\d{5}(?:18|19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dXx])"
+    "id_number": _overlapping(
+        rf"(?<!\d)[1-9](?:{_G}\d){{5}}{_G}(?:1{_G}[89]|2{_G}0)(?:{_G}\d){{2}}"
+        rf"{_G}(?:0{_G}[1-9]|1{_G}[0-2]){_G}(?:0{_G}[1-9]|[12]{_G}\d|3{_G}[01])(?:{_G}\d){{3}}{_G}[\dXx](?![\dXx])"
     ),
-    # Grouped in fours (13-19 digits in all) or one run of 13-19 digits; first digit 3-6 or 9 as
-    # for real card numbers (Amex/JCB, Visa, Mastercard, UnionPay, domestic 9xxx).
-    "bank_card": re.compile(
-        r"(?<!\d)(?:[3-69]\d{3}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,3})?|[3-69]\d{12,18})(?!\d)"
-    ),
-    "email": re.compile(
-        r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-    ),
+    # 13-19 digits, first digit 3-6 or 9 as for real card numbers (Amex/JCB, Visa, Mastercard,
+    # UnionPay, domestic 9xxx); how the digits are grouped is checked in _valid.
+    "bank_card": _overlapping(rf"(?<!\d)[3-69](?:{_G_CARD}\d){{12,18}}(?!\d)"),
 }
 # Phones outside the mainland format, also masked as "phone": Hong Kong/Macau numbers with their
 # country code, Taiwan mobiles, and any 8-digit number (optionally with a country code) right after a
 # word that announces a phone number — "聯絡電話 6344 5490" is personal, a bare 8-digit run may be an
 # order number.
 _OTHER_PHONES: tuple[re.Pattern[str], ...] = (
-    re.compile(r"(?<![\d+])(?:\+|00)?85[23][ -]?[2-9]\d{3}[ -]?\d{4}(?!\d)"),
-    re.compile(r"(?<![\d+])(?:(?:\+|00)?886[ -]?9\d\d|09\d\d)[ -]?\d{3}[ -]?\d{3}(?!\d)"),
+    _overlapping(rf"(?<![\d+])(?:\+|00)?8{_G}5{_G}[23]{_G}(?P<core>[2-9](?:{_G}\d){{7}})(?!\d)"),
+    _overlapping(rf"(?<![\d+])(?:(?:\+|00)?8{_G}8{_G}6{_G}|0{_G})(?P<core>9(?:{_G}\d){{8}})(?!\d)"),
 )
 _PHONE_CONTEXT = re.compile(
-    r"(?:电话|電話|手机|手機|联系|聯絡|聯繫|聯系|致电|致電|打给|打給|call|tel|phone|whatsapp)[^0-9]{0,6}?"
-    r"((?:\+\d{1,3}[ -]?)?[2-9]\d{3}[ -]?\d{4})(?!\d)",
+    r"(?:电话|電話|号码|號碼|手机|手機|联系|聯絡|聯繫|聯系|联络|致电|致電|打给|打給|来电|來電|回电|回電|拨打|撥打|"
+    r"电联|電聯|call|tel|phone|mobile|whatsapp)[^0-9]{0,6}?"
+    rf"((?:\+\d{{1,3}}{_G})?(?P<core>[2-9](?:{_G}\d){{7}}))(?!\d)",
     re.IGNORECASE,
 )
+# Words after which a number is an identifier, not PII (see the module docstring). The member group
+# is kept apart: a mobile number there is still the customer's phone.
+_FILLER = r"[\s:：#=＝是为為\-—(（)）\[\]【】\"“”'‘’+]{0,4}$"
+_IDENTIFIER_CONTEXT = re.compile(
+    r"(?:单号|單號|订单|訂單|运单|運單|发票|發票|发票代码|發票代碼|发票号|發票號|流水号|流水號|交易号|交易號|"
+    r"编号|編號|单据号|單據號)(?:码|碼)?" + _FILLER,
+    re.IGNORECASE,
+)
+_MEMBER_CONTEXT = re.compile(r"(?:会员|會員|会员卡|會員卡)(?:号|號)(?:码|碼)?" + _FILLER)
+_ALWAYS_PII = frozenset({"id_number", "email"})
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
+
+
+class _Candidate(NamedTuple):
+    kind: str
+    start: int
+    end: int
+    shown: str  # what a partial mask is made from: the matched view text, or the clean address
 
 
 def id_number_valid(number: str) -> bool:
@@ -105,12 +198,39 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _digits(text: str) -> str:
-    return "".join(char for char in text if char.isdigit())
+    return "".join(char for char in text if "0" <= char <= "9")
 
 
-def _valid(kind: str, found: str) -> bool:
+def _layout(core: str) -> tuple[int, ...]:
+    """Sizes of the digit groups; a line break can fall anywhere, so it does not end a group."""
+    return tuple(len(group) for group in _DIGIT_GROUP_RE.findall(_LINE_BREAK_GAP_RE.sub("", core)))
+
+
+# How people group the digits of each kind. Anything else with separators is more likely a list
+# of numbers, a date or an IP address ("2013 02 27 10 01 04", "500 700 900 1200 1500").
+_MOBILE_LAYOUTS = frozenset({(11,), (3, 8), (3, 4, 4), (7, 4), (1,) * 11})
+
+
+def _layout_plausible(kind: str, core: str) -> bool:
+    layout = _layout(core)
+    if kind == "phone":
+        return layout in _MOBILE_LAYOUTS
+    if kind == "bank_card":
+        return (
+            len(layout) == 1
+            or layout == (4, 6, 5)  # American Express
+            or (len(layout) == 2 and layout[0] == 6)  # UnionPay 6 + 13
+            or (all(size == 4 for size in layout[:-1]) and 1 <= layout[-1] <= 4)
+        )
+    # IDs, landlines, other phones: groups of three or more, or spelled out one digit at a time.
+    return all(size >= 3 for size in layout) or all(size == 1 for size in layout)
+
+
+def _valid(kind: str, found: str, core: str) -> bool:
+    if not _layout_plausible(kind, core):
+        return False
     if kind == "id_number":
-        return id_number_valid(found)
+        return id_number_valid(_digits(found) + ("X" if found[-1] in "Xx" else ""))
     if kind == "bank_card":
         digits = _digits(found)
         return 13 <= len(digits) <= 19 and luhn_valid(digits)
@@ -161,51 +281,99 @@ class PiiMasker:
 
     def find(self, text: str) -> list[tuple[str, int, int]]:
         """Validated, non-overlapping ``(type, start, end)`` in ``text``, in order."""
-        return self._find(text)[1]
+        return [(_REPORTED.get(c.kind, c.kind), c.start, c.end) for c in self._find(text)]
 
     def mask(self, text: str) -> tuple[str, list[PiiSpan]]:
-        view, found = self._find(text)
+        found = self._find(text)
         if not found:
             return text, []
         parts: list[str] = []
         spans: list[PiiSpan] = []
         position = 0
         length = 0
-        for kind, start, end in found:
-            parts.append(text[position:start])
-            length += start - position
-            replacement = self._replace(kind, view[start:end])
+        for candidate in found:
+            kind = _REPORTED.get(candidate.kind, candidate.kind)
+            parts.append(text[position : candidate.start])
+            length += candidate.start - position
+            replacement = self._replace(kind, candidate.shown)
             parts.append(replacement)
-            spans.append(PiiSpan(kind, start, end, length, length + len(replacement)))
+            spans.append(PiiSpan(kind, candidate.start, candidate.end, length, length + len(replacement)))
             length += len(replacement)
-            position = end
+            position = candidate.end
         parts.append(text[position:])
         return "".join(parts), spans
 
-    def _find(self, text: str) -> tuple[str, list[tuple[str, int, int]]]:
-        if not _TRIGGER_RE.search(text):
-            return text, []
+    def _find(self, text: str) -> list[_Candidate]:
+        has_digits = _DIGIT_RE.search(text) is not None
+        has_numerals = _CN_TRIGGER_RE.search(text) is not None
+        maybe_email = self._email and _EMAIL_HINT_RE.search(text) is not None
+        if not (has_digits or has_numerals or maybe_email):
+            return []
         view = _ascii_view(text)
-        candidates: list[tuple[str, int, int]] = []
-        for kind, pattern in self._digit_patterns:
-            for match in pattern.finditer(view):
-                if _valid(kind, match.group()):
-                    candidates.append((kind, match.start(), match.end()))
+        candidates: list[_Candidate] = []
+        if has_digits:
+            candidates.extend(self._numbers(view))
+        if has_numerals:
+            # A second view with Chinese numerals as digits; only chunks that hold a numeral are
+            # searched again, so "王一13812345678" still finds the phone in the first view.
+            candidates.extend(self._numbers(view.translate(_CN_TABLE), plain_view=view))
+        if maybe_email:
+            candidates.extend(
+                _Candidate("email", found.start, found.end, f"{found.local}@{found.domain}")
+                for found in find_emails(view)
+            )
+        return _resolve(candidates, len(text))
+
+    def _numbers(self, view: str, plain_view: str | None = None) -> list[_Candidate]:
+        """Number candidates in the chunks of ``view``; with ``plain_view``, only in chunks that differ from it."""
+        candidates: list[_Candidate] = []
+        for chunk in _CHUNK_RE.finditer(view):
+            chunk_start, chunk_end = chunk.span()
+            if chunk_end - chunk_start < _MIN_CHUNK_DIGITS or (
+                plain_view is not None and view[chunk_start:chunk_end] == plain_view[chunk_start:chunk_end]
+            ):
+                continue
+            if sum(char.isdigit() for char in chunk.group()) < _MIN_CHUNK_DIGITS:
+                continue
+            region_start = max(0, chunk_start - _REGION_BEFORE)
+            found = list(self._chunk_candidates(view, region_start, chunk_end))
+            # Only what ends inside this chunk: the region reaches back into the text before it.
+            found = [c for c in found if chunk_start < c.end <= chunk_end]
+            before = view[max(0, chunk_start - 16) : chunk_start]
+            if _MEMBER_CONTEXT.search(before):
+                found = [c for c in found if c.kind in _ALWAYS_PII or c.kind == "phone"]
+            elif _IDENTIFIER_CONTEXT.search(before):
+                found = [c for c in found if c.kind in _ALWAYS_PII]
+            candidates.extend(found)
+        return candidates
+
+    def _chunk_candidates(self, view: str, start: int, end: int) -> Iterable[_Candidate]:
+        patterns = [(kind, pattern) for kind, pattern in self._digit_patterns]
         if self._other_phones:
-            for pattern in _OTHER_PHONES:
-                candidates.extend(("phone", m.start(), m.end()) for m in pattern.finditer(view))
-            candidates.extend(("phone", m.start(1), m.end(1)) for m in _PHONE_CONTEXT.finditer(view))
-        if self._email and "@" in view:
-            candidates.extend(("email", m.start(), m.end()) for m in _PATTERNS["email"].finditer(view))
-        if len(candidates) < 2:
-            return view, candidates
-        candidates.sort(key=lambda c: (c[1] - c[2], -_PRIORITY[c[0]], c[1]))
-        chosen: list[tuple[str, int, int]] = []
-        for candidate in candidates:
-            if all(candidate[2] <= start or candidate[1] >= end for _, start, end in chosen):
-                chosen.append(candidate)
-        chosen.sort(key=lambda c: c[1])
-        return view, chosen
+            patterns += [("other_phone", pattern) for pattern in (*_OTHER_PHONES, _PHONE_CONTEXT)]
+        for kind, pattern in patterns:
+            for match in pattern.finditer(view, start, end):
+                found = match.group(1)
+                # "core": the number without its country code, where a pattern names one.
+                core = match.group("core") if "core" in pattern.groupindex else found
+                if _valid(kind, found, core):
+                    yield _Candidate(kind, match.start(1), match.end(1), found)
+
+
+def _resolve(candidates: list[_Candidate], length: int) -> list[_Candidate]:
+    """Longest first, then the most specific; each character belongs to at most one item."""
+    if len(candidates) < 2:
+        return candidates
+    candidates.sort(key=lambda c: (c.start - c.end, -_PRIORITY[c.kind], c.start))
+    taken = bytearray(length)
+    chosen: list[_Candidate] = []
+    for candidate in candidates:
+        # Candidates are short (≤ ~80 characters), so checking their cells keeps this linear.
+        if not any(taken[candidate.start : candidate.end]):
+            taken[candidate.start : candidate.end] = b"\x01" * (candidate.end - candidate.start)
+            chosen.append(candidate)
+    chosen.sort(key=lambda c: c.start)
+    return chosen
 
 
 def _ascii_view(text: str) -> str:
