@@ -286,3 +286,10 @@ def test_partial_style_of_disguised_forms() -> None:
     assert partial.mask("邮箱 zhangsan at qq dot com")[0] == "邮箱 z***@qq.com"
     assert partial.mask("手机一三八一二三四五六七八")[0] == "手机138****5678"
     assert partial.mask("手机151.2345.6783")[0] == "手机151****6783"
+
+
+def test_placeholders_never_announce_a_number(masker: PiiMasker) -> None:
+    # "[手机号]" contains the phone keyword 手机: masked text must not make the next number a phone.
+    masked = masker.mask("我的电话是13812345678 20000001,谢谢")[0]
+    assert masked == "我的电话是[手机号] 20000001,谢谢"
+    assert masker.find(masked) == []

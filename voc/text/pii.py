@@ -146,7 +146,8 @@ _OTHER_PHONES: tuple[re.Pattern[str], ...] = (
     _overlapping(rf"(?<![\d+])(?:(?:\+|00)?8{_G}8{_G}6{_G}|0{_G})(?P<core>9(?:{_G}\d){{8}})(?!\d)"),
 )
 _PHONE_CONTEXT = re.compile(
-    r"(?:电话|電話|号码|號碼|手机|手機|联系|聯絡|聯繫|聯系|联络|致电|致電|打给|打給|来电|來電|回电|回電|拨打|撥打|"
+    # Not inside a placeholder: "[手机号] 20000001" must not announce a number once masked.
+    r"(?<!\[)(?:电话|電話|号码|號碼|手机|手機|联系|聯絡|聯繫|聯系|联络|致电|致電|打给|打給|来电|來電|回电|回電|拨打|撥打|"
     r"电联|電聯|call|tel|phone|mobile|whatsapp)[^0-9]{0,6}?"
     rf"((?:\+\d{{1,3}}{_G})?(?P<core>[2-9](?:{_G}\d){{7}}))(?!\d)",
     re.IGNORECASE,
