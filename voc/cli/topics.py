@@ -42,6 +42,7 @@ def build(
     Every stored document then carries a topic (or -1); the search index is brought up to date.
     """
     with _service() as service, common.progress_bar("topics", 5, enabled=not as_json) as advance:
+        _warn_cleared(service)
         report = service.topics.build(source=source, since=parse_day(since), progress=lambda step: advance(1))
         synced = service.sync_index()
     if as_json:
@@ -52,11 +53,37 @@ def build(
         f"kept {report.carried_over} ids, {report.new_topics} new, {report.retired} retired")
 
 
+def _warn_cleared(service: Voc) -> None:
+    for build in service.topics.cleared_builds:
+        common.err_console.print(f"[yellow]warning:[/] topic build {build['id']} marked failed: {build['error']}",
+                                 highlight=False)
+
+
+@topics_app.command("status")
+def status(as_json: JsonOpt = False) -> None:
+    """The current build and the recent ones; a build whose process died is marked failed here, with why."""
+    with _service() as service:
+        report = service.topics.status()
+    if as_json:
+        emit_json(report)
+        return
+    current = report["current_build"]
+    common.console.print(f"current build: {current if current is not None else 'none yet: run `voc topics build`'}")
+    for build in report["builds"]:
+        line = f"{build['id']:>4}  {build['status']:<8} started {build['started_at']:%Y-%m-%d %H:%M:%S} UTC"
+        if build["status"] == "done":
+            line += f"  {build['n_topics']} topics over {build['n_documents']} documents"
+        if build["error"]:
+            line += f"  ({build['error']})"
+        common.console.print(line, highlight=False)
+
+
 @topics_app.command("list")
 def list_topics(as_json: JsonOpt = False) -> None:
     """Topics of the last build, largest first."""
     with _service() as service:
         topics = service.topics.list_topics()
+        _warn_cleared(service)
     if as_json:
         emit_json([{key: t.to_dict()[key] for key in ("id", "label", "keywords", "size", "negative_share", "quotes")}
                    for t in topics])

@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 import os
-import tempfile
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from voc.settings import VocSettings
-from voc.store import documents
-from voc.topics import trends
+from voc.store import documents, make_engine
+from voc.topics import model_files, trends
 from voc.topics.clustering import HdbscanClusterer
 from voc.topics.embedding import make_embedder
 from voc.topics.model import TopicFit, TopicModel
 from voc.topics.refinement import CrossFitRefiner
-from voc.topics.store import Topic, TopicStore
+from voc.topics.store import BuildCleared, Topic, TopicStore
 
 MATCH_MIN_JACCARD = 0.2  # an old topic keeps its id when at least this share of the union is shared
 _WRITE_BATCH = 2000
+# Test-only fault injection, a plain environment setting: a build SIGKILLs its own process at the named
+# point ("model-saved": model file written, nothing committed; "committed": committed, model not yet
+# published), so tests can prove that no point leaves topics and model from different builds.
+KILL_AT_ENV = "VOC_TOPICS_KILL_AT"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -44,7 +52,41 @@ class BuildReport:
 
 
 def model_path(settings: VocSettings) -> Path:
-    return settings.home / "topics" / "model.joblib"
+    """The model of the current (newest committed) build: a link to that build's model file."""
+    return settings.home / "topics" / model_files.PUBLISHED_NAME
+
+
+def publish_current_model(settings: VocSettings, store: TopicStore) -> Path:
+    """Make ``model_path`` agree with the database's current build (after a build killed between its
+    commit and its publish) and remove model files of dead builds; returns ``model_path``."""
+    done = store.recent_done_ids(limit=2)
+    model_files.publish(model_path(settings).parent, done[0] if done else None,
+                        keep={*store.running_build_ids(), *done})
+    return model_path(settings)
+
+
+def published_model_path(settings: VocSettings) -> Path:
+    """``model_path`` for a pipeline about to assign topics, brought in line with the database first.
+
+    Best effort: without any build there is nothing to check (and no store is opened), and on a
+    read-only home the link is left as it is (the next build or topics command corrects it)."""
+    path = model_path(settings)
+    if not path.parent.is_dir():
+        return path
+    try:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            return publish_current_model(settings, TopicStore(engine))
+        finally:
+            engine.dispose()
+    except (OSError, SQLAlchemyError) as exc:
+        log.warning("topic model not checked against the current build: %s", type(exc).__name__)
+        return path
+
+
+def _fault_point(name: str) -> None:
+    if os.environ.get(KILL_AT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def build_model(settings: VocSettings, tag_of: Callable[[str], str | None]) -> TopicModel:
@@ -86,6 +128,9 @@ class TopicService:
         self.voc = voc
         self.settings: VocSettings = voc.settings
         self.store = TopicStore(voc.store.engine)
+        # builds whose process died are failed with a reason, and the model follows the committed build
+        self.cleared_builds = self.store.clear_stale_builds()
+        publish_current_model(self.settings, self.store)
 
     def _rows(self, columns: list[Any], conditions: list[Any]) -> Iterator[Any]:
         query = select(*columns).where(and_(*conditions)) if conditions else select(*columns)
@@ -98,10 +143,17 @@ class TopicService:
         document its topic: in-scope by the clustering, the rest by the fitted model's assignment."""
         scope = {"source": source, "since": since.isoformat() if since else None}
         build_id = self.store.start_build(scope)
+
+        def step(name: str) -> None:
+            self.store.heartbeat(build_id)  # lets another host tell a slow build from a dead one
+            if progress is not None:
+                progress(name)
+
         try:
-            return self._build(build_id, source, since, progress)
-        except BaseException:
-            self.store.finish_build(build_id, status="failed")
+            return self._build(build_id, source, since, step)
+        except BaseException as exc:
+            self.store.finish_build(build_id, status="failed", error=_failure_reason(exc))
+            publish_current_model(self.settings, self.store)  # removes this build's model file
             raise
 
     def _build(self, build_id: int, source: str | None, since: datetime | None,
@@ -127,12 +179,21 @@ class TopicService:
         new_members = [{fit_rows[i].id for i in topic.members} for topic in fit.topics]
         stable = match_topic_ids(new_members, old_members, self.store.next_id())
         topics = self._topics(fit, stable, rows, assigned)
-        self._write_assignments(rows, assigned, stable, {t.id: t.label for t in topics})
-        self.store.replace_topics(build_id, topics)
-        self._save_model(model, stable, [t.label for t in topics], build_id)
+        # The model is written first under its build's name; one transaction then commits assignments,
+        # topics and "this build is done" (which makes it current); only then is the model published.
+        model_files.save_build_model(model_path(self.settings).parent, build_id,
+                                     {"model": model, "topic_ids": stable, "labels": [t.label for t in topics],
+                                      "build_id": build_id})
+        _fault_point("model-saved")
         hierarchy = _stable_hierarchy(fit.hierarchy, stable)
-        self.store.finish_build(build_id, status="done", n_documents=len(fit_rows), n_topics=len(topics),
-                                outlier_share=fit.outlier_share, timings=fit.timings, hierarchy=hierarchy)
+        with self.voc.store.engine.begin() as conn:
+            self._write_assignments(conn, rows, assigned, stable, {t.id: t.label for t in topics})
+            self.store.replace_topics(conn, build_id, topics)
+            self.store.finish_build(build_id, status="done", conn=conn, n_documents=len(fit_rows),
+                                    n_topics=len(topics), outlier_share=fit.outlier_share, timings=fit.timings,
+                                    hierarchy=hierarchy)
+        _fault_point("committed")
+        publish_current_model(self.settings, self.store)
         carried = len(set(stable) & set(old_members))
         return BuildReport(build_id, len(fit_rows), len(topics), round(fit.outlier_share, 4), carried,
                            len(topics) - carried, len(set(old_members) - set(stable)), fit.timings)
@@ -149,7 +210,8 @@ class TopicService:
                       round(float(negatives[t.index] / max(sizes[t.index], 1)), 4), t.quotes)
                 for t in fit.topics]
 
-    def _write_assignments(self, rows: list[Any], assigned: dict[str, int], stable: list[int],
+    @staticmethod
+    def _write_assignments(conn: Connection, rows: list[Any], assigned: dict[str, int], stable: list[int],
                            labels: dict[int, str]) -> None:
         changes = []
         for row in rows:
@@ -159,17 +221,8 @@ class TopicService:
                 changes.append({"doc_id": row.id, "topic_id": topic_id, "topic_label": labels.get(topic_id)})
         statement = (update(documents).where(documents.c.id == bindparam("doc_id"))
                      .values(topic_id=bindparam("topic_id"), topic_label=bindparam("topic_label"), indexed=False))
-        with self.voc.store.engine.begin() as conn:  # one transaction: a failed build leaves old topics whole
-            for start in range(0, len(changes), _WRITE_BATCH):
-                conn.execute(statement, changes[start:start + _WRITE_BATCH])
-
-    def _save_model(self, model: TopicModel, stable: list[int], labels: list[str], build_id: int) -> None:
-        path = model_path(self.settings)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(handle)
-        joblib.dump({"model": model, "topic_ids": stable, "labels": labels, "build_id": build_id}, temporary)
-        os.replace(temporary, path)  # ingest workers never see a half-written model
+        for start in range(0, len(changes), _WRITE_BATCH):
+            conn.execute(statement, changes[start:start + _WRITE_BATCH])
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -180,6 +233,15 @@ class TopicService:
             conditions.append(c.topic_id == topic_id)
         for row in self._rows([c.topic_id, c.created_at, c.sentiment_label], conditions):
             yield trends.Mention(row.topic_id, row.created_at, row.sentiment_label == "negative")
+
+    def status(self) -> dict[str, Any]:
+        """The current build and the recent ones, with why any failed (stale ones already cleared)."""
+        self.cleared_builds += self.store.clear_stale_builds()
+        current = self.store.latest_build()
+        return {"current_build": current["id"] if current else None,
+                "builds": [{key: build[key] for key in ("id", "status", "started_at", "finished_at", "n_documents",
+                                                        "n_topics", "error")}
+                           for build in self.store.recent_builds()]}
 
     def list_topics(self) -> list[Topic]:
         return self.store.list_topics()
@@ -201,6 +263,16 @@ class TopicService:
     def hierarchy(self) -> list[dict[str, Any]]:
         build = self.store.latest_build()
         return list(build["hierarchy"] or []) if build else []
+
+
+def _failure_reason(exc: BaseException) -> str:
+    """What a failed build records: bad-input messages are voc's own; other errors by type only, since
+    their text could quote a document."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, ValueError | BuildCleared):
+        return str(exc)[:300]
+    return f"{type(exc).__name__} (see the build's log)"
 
 
 def _shapes_topics(row: Any, source: str | None, since: datetime | None) -> bool:
