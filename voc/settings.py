@@ -69,6 +69,11 @@ class VocSettings(BaseSettings):
     pii_style: Literal["tag", "partial"] = "tag"
 
     max_text_chars: int = 20_000
+    # An XLSX file is a zip: checked on its directory before any XML is parsed (decompression bombs).
+    xlsx_max_unpacked_bytes: int = Field(1_000_000_000, ge=1_000_000, description="Largest XLSX workbook, unpacked.")
+    xlsx_max_member_bytes: int = Field(100_000_000, ge=1_000_000,
+                                       description="Largest part of an XLSX workbook (a sheet), unpacked.")
+    xlsx_max_ratio: float = Field(100.0, ge=2, description="Highest compression ratio of an XLSX part over 1 MB.")
     near_duplicate_jaccard: float = Field(
         0.7, ge=0.3, le=1.0, description="Estimated Jaccard similarity (character 3-grams) of a near-duplicate."
     )

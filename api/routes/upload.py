@@ -22,6 +22,7 @@ from api.errors import ApiError, ErrorResponse
 from api.jobs import JobFailed, ProgressFn
 from api.schemas import JobAccepted, SourceKind, job_accepted
 from voc.ingest.encoding import UnreadableFileError
+from voc.ingest.fields import mask_message
 from voc.ingest.readers import detect_format
 from voc.ingest.records import ColumnOptions
 from voc.ingest.runner import IndexBehind
@@ -77,7 +78,7 @@ def _ingest(state: ApiState, path: Path, shown_name: str, source: str, fmt: str 
     except UnreadableFileError as exc:
         # The message names the file; the client knows it by its own name, not our temporary path.
         message = str(exc).replace(str(path), shown_name).replace(str(path.parent), "")
-        raise JobFailed(message) from None
+        raise JobFailed(mask_message(message)) from None  # the answer and the job keep no PII
     rejects: list[dict[str, Any]] = []
     if report.rejects_file:
         with open(report.rejects_file, encoding="utf-8") as handle:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from voc.dedupe import NearDuplicateDetector
 from voc.documents import SOURCE_KINDS, Document
+from voc.ingest.fields import FieldProblem, clean_json_value
 from voc.ingest.records import RowRejected, build_document
 from voc.pipeline import Pipeline
 from voc.settings import VocSettings
@@ -86,11 +87,17 @@ class BatchIngester:
     def _document(self, item: RecordItem) -> Document:
         if item.source not in SOURCE_KINDS:
             raise RowRejected(f"unknown source {item.source!r}; use one of {', '.join(SOURCE_KINDS)}")
-        values = {name: value for name, value in item.fields.items() if value is not None}
+        # The same cleaning as a file's rows: no control characters or lone surrogates reach the
+        # store, and extra keys (column names, in effect) are PII-masked like a file's header.
+        try:
+            values = clean_json_value({name: value for name, value in item.fields.items() if value is not None})
+            extra = clean_json_value(dict(item.extra))
+        except FieldProblem as exc:
+            raise RowRejected(str(exc)) from None
         doc = build_document(item.source, values, {name: name for name in values},
                              max_chars=self.settings.max_text_chars)
-        if item.extra:
-            doc.meta["extra"] = dict(item.extra)  # masked with the rest of meta by the pipeline
+        if extra:
+            doc.meta["extra"] = extra  # values masked with the rest of meta by the pipeline
         return doc
 
     def _mask(self, text: str) -> str:

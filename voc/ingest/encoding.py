@@ -51,3 +51,31 @@ def detect_encoding(path: Path) -> str:
         return best.encoding
     best = from_bytes(sample, cp_isolation=list(candidates)).best()
     return best.encoding if best is not None else candidates[0]
+
+
+def locate_decode_error(path: Path, encoding: str, chunk_bytes: int = 1 << 20) -> tuple[int, int] | None:
+    """Byte offset (from the start of the file) and line of the first byte ``encoding`` cannot decode.
+
+    A text stream's UnicodeDecodeError counts from the start of the chunk it was decoding, not of the
+    file, so the reported offset was wrong past the first few kilobytes; this decodes the file again
+    in chunks and keeps count. Returns None when the whole file decodes."""
+    skip = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
+    decoder = codecs.getincrementaldecoder("utf-8" if skip else encoding)(errors="strict")
+    fed = skip  # bytes handed to the decoder so far
+    newlines = 0
+    with path.open("rb") as handle:
+        handle.seek(skip)
+        while True:
+            chunk = handle.read(chunk_bytes)
+            state = decoder.getstate()
+            try:
+                newlines += decoder.decode(chunk, final=not chunk).count("\n")
+            except UnicodeDecodeError as exc:
+                # exc.start counts from the decoder's pending bytes, then this chunk.
+                offset = fed - len(state[0]) + exc.start
+                decoder.setstate(state)
+                good = decoder.decode(chunk[: max(offset - fed, 0)], final=False)
+                return offset, newlines + good.count("\n") + 1
+            if not chunk:
+                return None
+            fed += len(chunk)

@@ -23,6 +23,7 @@ from typing import Any
 from voc.dedupe import NearDuplicateDetector
 from voc.documents import SOURCE_KINDS, Document
 from voc.ingest.encoding import UnreadableFileError
+from voc.ingest.limits import ReadLimits
 from voc.ingest.readers import RawRecord, read_records
 from voc.ingest.records import ColumnOptions, RowRejected, build_document, canonical_columns
 from voc.ingest.run_writer import RunWriter
@@ -145,8 +146,8 @@ class ChunkProcessor:
 
     def _reject(self, record: RawRecord, reason: str) -> Reject:
         # The rejects file is stored data too, so it gets the same PII masking; long values are cut.
-        values = {key: self._mask(str(value))[:500] for key, value in record.values.items()}
-        return Reject(record.row, reason, values)
+        values = {self._mask(key): self._mask(str(value))[:500] for key, value in record.values.items()}
+        return Reject(record.row, self._mask(reason), values)  # reasons may quote a value
 
 
 _worker_processor: ChunkProcessor | None = None  # one per worker process, set by its initializer
@@ -180,13 +181,14 @@ def _bounded_parallel(pool: Any, chunks: Iterator[list[RawRecord]], in_flight: i
         yield pending.popleft().get()
 
 
-def check_file(path: Path, fmt: str | None, source: str, options: ColumnOptions) -> int:
+def check_file(path: Path, fmt: str | None, source: str, options: ColumnOptions,
+               limits: ReadLimits | None = None) -> int:
     """Read the whole file once before any work, so that a file that cannot be read to its end
     (damaged bytes past the encoding sample, a broken workbook) fails before anything is stored or
     any pipeline time is spent. Parsing costs a small fraction of the pipeline. Returns the rows read."""
     rows = 0
     columns_checked = False
-    for record in read_records(path, fmt):
+    for record in read_records(path, fmt, limits):
         rows += 1
         if not columns_checked and not record.problem:
             check_columns(path, source, options, list(record.values))
@@ -228,7 +230,8 @@ class Ingester:
             raise UnreadableFileError(f"unknown source {source!r}; use one of {', '.join(SOURCE_KINDS)}")
         started = datetime.now()
         report = IngestReport(path=str(path), source=source)
-        check_file(path, fmt, source, options)
+        limits = ReadLimits.from_settings(self.settings)
+        check_file(path, fmt, source, options, limits)
         workers = self.settings.worker_count if path.stat().st_size >= PARALLEL_MIN_BYTES else 1
         rejects = RejectsFile(self._rejects_path(path, started))
         near_duplicates = NearDuplicateDetector(self.settings.near_duplicate_jaccard,
@@ -236,7 +239,7 @@ class Ingester:
         writer = RunWriter.start(self.store, path=str(path), source=source, started=started,
                                  near_duplicates=near_duplicates)
         report.run_id = writer.run_id
-        chunks = _chunks(read_records(path, fmt), self.settings.batch_size)
+        chunks = _chunks(read_records(path, fmt, limits), self.settings.batch_size)
         try:
             with rejects, closing(self._results(chunks, source, options, workers)) as results:
                 for result in results:
