@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ from voc.settings import VocSettings
 from voc.text import minhash
 from voc.text.minhash import signatures
 from voc.text.normalize import Normalizer
+from voc.text.original_mask import mask_completely, mask_original
 from voc.text.pii import PiiMasker
 from voc.text.tokenize import Tokenizer
 
@@ -26,47 +27,104 @@ class Stage(Protocol):
 
 
 @dataclass(slots=True)
+class BatchNormalizer:
+    """The pipeline's normaliser, remembering its results for one batch.
+
+    The PII stage needs the normalised form of each stored original; for most documents the original
+    is the very text NormalizeStage has just normalised, so it is looked up instead of normalised twice.
+    """
+
+    normalizer: Normalizer
+    _seen: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def keep_newlines(self) -> bool:
+        return self.normalizer.keep_newlines
+
+    def __call__(self, text: str) -> str:
+        normal = self._seen.get(text)
+        if normal is None:
+            normal = self._seen[text] = self.normalizer(text)
+        return normal
+
+    def forget(self) -> None:
+        self._seen.clear()
+
+
+@dataclass(slots=True)
 class NormalizeStage:
     """Full/half width, Traditional to Simplified, entities, control characters, punctuation runs.
 
     ``text`` is normalised; ``text_original`` keeps what the customer wrote.
     """
 
-    normalizer: Normalizer
+    normalizer: Normalizer | BatchNormalizer
 
     def __call__(self, docs: list[Document]) -> list[Document]:
+        if isinstance(self.normalizer, BatchNormalizer):
+            self.normalizer.forget()  # a new batch: the last one's texts are of no more use
         for doc in docs:
             doc.text = self.normalizer(doc.text)
             doc.turns = [Turn(turn.role, self.normalizer(turn.text)) for turn in doc.turns]
         return docs
 
 
+# Document fields the PII stage masks in its own way, or that hold no text of the customer's.
+_MASKED_SEPARATELY = frozenset({"id", "text", "text_original", "turns", "pii"})
+_OTHER_FIELDS = tuple(f.name for f in fields(Document) if f.name not in _MASKED_SEPARATELY)
+
+
 @dataclass(slots=True)
 class PiiStage:
-    """Masks PII in everything that will be stored: text, original text, turns and metadata."""
+    """Masks PII in everything that will be stored.
+
+    ``text`` and the turns are normalised, so the masker sees every written form there. Everything kept
+    as written — ``text_original``, metadata keys and values, every other string field (channel,
+    industry, product, store, external id, and any field added later) — goes through `mask_original`,
+    which masks an item wherever the normalised form shows one and otherwise keeps the writing as is.
+    """
 
     masker: PiiMasker | None
+    normalizer: Normalizer | BatchNormalizer = field(default_factory=Normalizer)
+    # Field values repeat within a batch (the same store, channel, industry): each is masked once.
+    _masked_values: dict[str, str] = field(default_factory=dict, repr=False)
 
     def __call__(self, docs: list[Document]) -> list[Document]:
         if self.masker is None:
             return docs
         for doc in docs:
-            doc.text, spans = self.masker.mask(doc.text)
-            doc.pii = list(spans)
-            doc.text_original, _ = self.masker.mask(doc.text_original)
-            doc.turns = [Turn(turn.role, self.masker.mask(turn.text)[0]) for turn in doc.turns]
-            doc.meta = self._mask_value(doc.meta)
-            for name in ("channel", "product", "store", "external_id"):
+            doc.text, doc.pii = mask_completely(doc.text, self.masker)
+            doc.text_original = self._mask_original(doc.text_original)
+            doc.turns = [Turn(turn.role, mask_completely(turn.text, self.masker)[0]) for turn in doc.turns]
+            for name in _OTHER_FIELDS:
                 value = getattr(doc, name)
-                if value:
-                    setattr(doc, name, self.masker.mask(value)[0])
+                if isinstance(value, str | dict | list):
+                    setattr(doc, name, self._mask_value(value))
+        self._masked_values.clear()
+        if isinstance(self.normalizer, BatchNormalizer):
+            self.normalizer.forget()
         return docs
+
+    def _mask_original(self, text: str) -> str:
+        assert self.masker is not None
+        return mask_original(text, self.masker, self.normalizer,
+                             keep_newlines=self.normalizer.keep_newlines)
 
     def _mask_value(self, value: Any) -> Any:
         if isinstance(value, str):
-            return self.masker.mask(value)[0] if self.masker else value
+            masked = self._masked_values.get(value)
+            if masked is None:
+                masked = self._masked_values[value] = self._mask_original(value)
+            return masked
         if isinstance(value, dict):
-            return {key: self._mask_value(item) for key, item in value.items()}
+            masked_dict: dict[Any, Any] = {}
+            for key, item in value.items():
+                # Keys are column names, stored too; two that mask alike both stay (nothing is dropped).
+                name = self._mask_original(key) if isinstance(key, str) else key
+                while name in masked_dict:
+                    name = f"{name}_"
+                masked_dict[name] = self._mask_value(item)
+            return masked_dict
         if isinstance(value, list):
             return [self._mask_value(item) for item in value]
         return value
@@ -139,10 +197,11 @@ class Pipeline:
     @classmethod
     def from_settings(cls, settings: VocSettings, tokenizer: Tokenizer | None = None) -> Pipeline:
         masker = PiiMasker(settings.pii_types, style=settings.pii_style) if settings.pii_enabled else None
+        normalizer = BatchNormalizer(Normalizer(to_simplified=settings.to_simplified))
         stages: list[Stage] = [
-            NormalizeStage(Normalizer(to_simplified=settings.to_simplified)),
+            NormalizeStage(normalizer),
             IdentityStage(),  # before masking: see IdentityStage
-            PiiStage(masker),
+            PiiStage(masker, normalizer),
             TokenizeStage(tokenizer or Tokenizer.from_settings(settings)),
             FingerprintStage(settings.near_duplicate_min_chars),
         ]
