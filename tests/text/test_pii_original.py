@@ -24,7 +24,7 @@ from voc.ingest.records import build_document
 from voc.pipeline import Pipeline
 from voc.settings import VocSettings
 from voc.text.normalize import Normalizer
-from voc.text.original_mask import mask_original
+from voc.text.original_mask import mask_completely, mask_original
 from voc.text.pii import PiiMasker
 
 MASKER = PiiMasker()
@@ -167,3 +167,27 @@ def test_random_digit_runs_are_left_alone() -> None:
     for _ in range(200):
         text = f"第{rng.randint(1, 99)}次来，等了{rng.randint(1, 999)}分钟，花了{rng.randint(1, 9999)}元"
         assert mask_original(text, MASKER, NORMALIZE) == text
+
+
+def test_an_item_only_the_normaliser_reveals_falls_back_to_the_masked_normalised_text() -> None:
+    """The guarantee: whatever the view misses, the stored original never shows what ``text`` masks.
+
+    A normaliser step the view does not copy is stood in for by one that spells out a number."""
+    def spell_out(text: str) -> str:
+        return NORMALIZE(text.replace("幺三八", "138"))
+
+    stored = mask_original("电话幺三八12345678谢谢", MASKER, spell_out)
+    assert not MASKER.find(spell_out(stored)) and "12345678" not in stored
+
+
+@settings(max_examples=60, deadline=None)
+@given(item=written_pii(), prefix=st.sampled_from([*PREFIXES, "请联系62084031 9142 5241，"]))
+def test_masking_to_a_fixed_point_reports_spans_of_the_input(item: tuple[str, str], prefix: str) -> None:
+    text = NORMALIZE(f"{prefix}{item[1]}，另外 13912345678")
+    masked, spans = mask_completely(text, MASKER)
+    assert not MASKER.find(masked)
+    rebuilt, position = [], 0
+    for span in spans:  # the spans and the masked text describe the same edit of the input
+        rebuilt += (text[position:span.start], masked[span.masked_start:span.masked_end])
+        position = span.end
+    assert "".join(rebuilt) + text[position:] == masked
