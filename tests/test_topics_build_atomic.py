@@ -181,3 +181,32 @@ def _dead_owner() -> str:
     from voc.topics.store import owner_of
 
     return owner_of(child.pid)
+
+
+def test_a_store_from_before_build_owners_is_upgraded_and_its_stuck_build_cleared(tmp_path: Path) -> None:
+    """What the old code left after a kill: a build `running` for good, a plain model.joblib. Opening the
+    topics adds the new columns, fails the stuck build with a reason and keeps the committed model."""
+    import sqlite3
+
+    home = tmp_path / "home"
+    Voc(VocSettings(home=home, workers=1)).store.close()
+    with sqlite3.connect(home / "voc.sqlite") as conn:
+        conn.execute("DROP TABLE IF EXISTS topic_builds")
+        conn.execute("CREATE TABLE topic_builds (id INTEGER PRIMARY KEY, started_at DATETIME NOT NULL, "
+                     "finished_at DATETIME, scope JSON NOT NULL, n_documents INTEGER NOT NULL, n_topics INTEGER "
+                     "NOT NULL, outlier_share FLOAT, timings JSON, hierarchy JSON, status VARCHAR(16) NOT NULL)")
+        conn.execute("INSERT INTO topic_builds VALUES (1, '2026-01-01 00:00:00', '2026-01-01 00:01:00', '{}', 10, 2,"
+                     " 0.1, NULL, NULL, 'done'), (2, '2026-01-02 00:00:00', NULL, '{}', 0, 0, NULL, NULL, NULL, "
+                     "'running')")
+    (home / "topics").mkdir()
+    joblib.dump({"model": None, "topic_ids": [1, 2], "labels": ["a", "b"], "build_id": 1}, home / "topics/model.joblib")
+
+    voc = Voc(VocSettings(home=home, workers=1))
+    try:
+        status = voc.topics.status()
+        assert status["current_build"] == 1
+        stuck = next(build for build in status["builds"] if build["id"] == 2)
+        assert stuck["status"] == "failed" and "earlier voc version" in stuck["error"]
+        assert joblib.load(model_path(voc.settings))["build_id"] == 1
+    finally:
+        voc.close()

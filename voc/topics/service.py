@@ -128,9 +128,15 @@ class TopicService:
         self.voc = voc
         self.settings: VocSettings = voc.settings
         self.store = TopicStore(voc.store.engine)
-        # builds whose process died are failed with a reason, and the model follows the committed build
-        self.cleared_builds = self.store.clear_stale_builds()
-        publish_current_model(self.settings, self.store)
+        # builds whose process died are failed with a reason, and the model follows the committed build;
+        # best effort, so that reading topics from a read-only home still works
+        self.cleared_builds: list[dict[str, Any]] = []
+        try:
+            self.cleared_builds = self.store.clear_stale_builds()
+            publish_current_model(self.settings, self.store)
+        except (OSError, SQLAlchemyError) as exc:
+            log.warning("topic builds not checked (%s): run `voc topics status` where VOC_HOME is writable",
+                        type(exc).__name__)
 
     def _rows(self, columns: list[Any], conditions: list[Any]) -> Iterator[Any]:
         query = select(*columns).where(and_(*conditions)) if conditions else select(*columns)

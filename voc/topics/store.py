@@ -13,6 +13,7 @@ from typing import Any
 import psutil
 from sqlalchemy import JSON, Column, DateTime, Float, Integer, String, Table, func, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from voc.store import documents, metadata
 
@@ -103,10 +104,14 @@ class TopicStore:
     def _add_missing_columns(self) -> None:
         present = {column["name"] for column in inspect(self.engine).get_columns(topic_builds.name)}
         missing = {name: kind for name, kind in _ADDED_BUILD_COLUMNS.items() if name not in present}
-        if missing:
+        if not missing:
+            return
+        try:
             with self.engine.begin() as conn:
                 for name, kind in missing.items():
                     conn.execute(text(f"ALTER TABLE {topic_builds.name} ADD COLUMN {name} {kind}"))
+        except SQLAlchemyError as exc:  # a read-only store: topics can still be read, builds wait for a writable one
+            log.warning("topic_builds not upgraded (%s)", type(exc).__name__)
 
     def list_topics(self, include_retired: bool = False) -> list[Topic]:
         query = select(topics_table).order_by(topics_table.c.size.desc(), topics_table.c.id)
