@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
+
+from indexing.highlight import highlight as highlight  # re-exported: callers import it from here
 
 FACET_FIELDS: tuple[str, ...] = (
     "source", "channel", "industry", "product", "store", "sentiment", "topic", "tags",
@@ -131,49 +134,61 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> list[Any]:
+# What each position of a cursor may hold: floats (sort scores; Elasticsearch gives ±Infinity,
+# as a number or as text, for a missing value), 64-bit integers (row numbers, epoch milliseconds), strings.
+CursorKind = Literal["float", "int", "str"]
+MAX_CURSOR_LENGTH = 4096
+_INT64 = range(-(2**63), 2**63)
+_INFINITY_TEXTS = ("Infinity", "-Infinity")  # how Elasticsearch may write a missing float's sort value
+
+
+class InvalidCursor(ValueError):
+    """A cursor this server did not issue (or issued for another sort order): the client's error."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid cursor: pass the next_cursor of a previous page with the same sort order")
+
+
+def decode_cursor(cursor: str, kinds: Sequence[CursorKind] | None = None) -> list[Any]:
+    """The sort values a cursor holds, checked against ``kinds`` when given, so that nothing a client
+    forges (huge integers, NaN, nesting, wrong types or lengths) reaches a query: InvalidCursor instead."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("invalid cursor") from exc
+    except (ValueError, UnicodeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested deeply
+        raise InvalidCursor from exc
     if not isinstance(values, list):
-        raise ValueError("invalid cursor")
-    return values
+        raise InvalidCursor
+    if kinds is None:
+        return values
+    if len(values) != len(kinds):
+        raise InvalidCursor
+    return [_checked(value, kind) for value, kind in zip(values, kinds, strict=True)]
 
 
-def highlight(text: str, terms: Sequence[str], *, width: int = 160, pre: str = "<em>",
-              post: str = "</em>") -> str | None:
-    """A snippet of ``text`` around the first match with every query-term occurrence marked.
-
-    Done on the stored text rather than inside each engine, so every backend highlights alike.
-    """
-    needles = sorted({term for term in terms if term}, key=len, reverse=True)
-    lowered = text.lower()
-    spans: list[tuple[int, int]] = []
-    for needle in needles:
-        start = lowered.find(needle.lower())
-        while start != -1:
-            end = start + len(needle)
-            if not any(s < end and start < e for s, e in spans):
-                spans.append((start, end))
-            start = lowered.find(needle.lower(), end)
-    if not spans:
-        return None
-    spans.sort()
-    first = spans[0][0]
-    window_start = max(0, min(first - width // 4, len(text) - width))
-    window_end = min(len(text), window_start + width)
-    pieces: list[str] = ["…" if window_start > 0 else ""]
-    cursor = window_start
-    for start, end in spans:
-        if start < window_start or end > window_end:
-            continue
-        pieces += [text[cursor:start], pre, text[start:end], post]
-        cursor = end
-    pieces.append(text[cursor:window_end])
-    pieces.append("…" if window_end < len(text) else "")
-    return "".join(pieces)
+def _checked(value: Any, kind: CursorKind) -> Any:
+    if isinstance(value, bool):  # a bool is an int to Python, never a sort value to us
+        raise InvalidCursor
+    if kind == "str" and isinstance(value, str):
+        try:
+            value.encode("utf-8")  # JSON lets a lone surrogate through; no database takes one
+        except UnicodeEncodeError:
+            raise InvalidCursor from None
+        return value
+    if kind == "int" and isinstance(value, int) and value in _INT64:
+        return value
+    if kind == "float" and value in _INFINITY_TEXTS:
+        return value
+    if kind == "float" and isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise InvalidCursor from None
+        if not math.isnan(number):
+            return number
+    raise InvalidCursor
 
 
 class SearchBackend(ABC):

@@ -20,6 +20,7 @@ from elasticsearch import NotFoundError
 
 from indexing.base import (
     BulkReport,
+    CursorKind,
     IndexRecord,
     SearchBackend,
     SearchHit,
@@ -27,7 +28,6 @@ from indexing.base import (
     SearchResult,
     decode_cursor,
     encode_cursor,
-    highlight,
 )
 from indexing.es_bulk import (
     RETRY_STATUSES,
@@ -49,9 +49,16 @@ from indexing.es_mapping import (
     read_facets,
     to_source,
 )
+from indexing.highlight import highlight
 from voc.settings import VocSettings
 
 MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
+# The sort values Elasticsearch returns for each sort: (score or field value, id); dates are epoch
+# milliseconds, and a missing value is Long.MIN/MAX_VALUE or ±Infinity.
+_CURSOR_KINDS: dict[str, tuple[CursorKind, CursorKind]] = {
+    "relevance": ("float", "str"), "newest": ("int", "str"), "oldest": ("int", "str"),
+    "most_negative": ("float", "str"), "most_positive": ("float", "str"),
+}
 _HIST_INTERVALS = {"day": "day", "week": "week", "month": "month"}
 
 
@@ -270,7 +277,7 @@ class ElasticsearchIndex(SearchBackend):
             "track_scores": bool(query.terms), "_source": {"excludes": ["terms"]},
         }
         if query.cursor:
-            body["search_after"] = decode_cursor(query.cursor)
+            body["search_after"] = decode_cursor(query.cursor, _CURSOR_KINDS[sort_name])
         elif query.offset + query.limit <= MAX_WINDOW:
             body["from"] = query.offset
         elif query.offset:

@@ -16,6 +16,7 @@ import numpy as np
 
 from indexing.base import (
     BulkReport,
+    CursorKind,
     Filters,
     IndexRecord,
     SearchBackend,
@@ -24,9 +25,9 @@ from indexing.base import (
     SearchResult,
     decode_cursor,
     encode_cursor,
-    highlight,
 )
 from indexing.doc_values import DocValues
+from indexing.highlight import highlight
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -112,6 +113,11 @@ _SORTS: dict[str, tuple[str, str]] = {
     "oldest": ("coalesce(d.created_at, '9999-12-31')", "asc"),
     "most_negative": ("coalesce(d.sentiment_score, 2.0)", "asc"),
     "most_positive": ("coalesce(d.sentiment_score, -2.0)", "desc"),
+}
+# What encode_cursor wrote for each sort: (sort key, tie); relevance ties go by row number.
+_CURSOR_KINDS: dict[str, tuple[CursorKind, CursorKind]] = {
+    "relevance": ("float", "int"), "newest": ("str", "str"), "oldest": ("str", "str"),
+    "most_negative": ("float", "str"), "most_positive": ("float", "str"),
 }
 _BUCKETS = {
     "day": "substr(d.created_at, 1, 10)",
@@ -353,7 +359,7 @@ class EmbeddedIndex(SearchBackend):
         tie = "m.rid" if sort == "relevance" else "d.id"
         page_sql, page_params = from_where, list(params)
         if query.cursor:
-            last_key, last_tie = decode_cursor(query.cursor)
+            last_key, last_tie = decode_cursor(query.cursor, _CURSOR_KINDS[sort])
             op = ">" if direction == "asc" else "<"
             page_sql += f" AND ({key} {op} ? OR ({key} = ? AND {tie} {op} ?))"
             page_params += [last_key, last_key, last_tie]

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from indexing import Filters
 from voc.cli.common import progress_bar
+from voc.cli.search import terminal_snippet
 from voc.demo import DEMO_FILES, demo_data_dir
 from voc.ingest.records import ColumnOptions
 from voc.service import Voc
@@ -157,7 +158,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         console.print(f"\n[bold]search[/] “{example['query']}”{where}: {example['total']} hits; last weeks "
                       + " ".join(f"{week[5:]}:{n}" for week, n in example["weekly"]), highlight=False)
         for hit in example["hits"]:
-            text = hit["highlight"].replace("<em>", "[bold yellow]").replace("</em>", "[/]")
+            text = terminal_snippet(hit["highlight"])  # an HTML snippet: shown as text, matches in bold
             console.print(f"  [dim]{hit['id']}[/] {text}", highlight=False)
     topics = report["topics"]
     console.print(f"\n[bold]topics[/]: {topics['built']['n_topics']} over {topics['built']['n_documents']} documents "

@@ -13,7 +13,7 @@ from api.deps import State, require
 from api.errors import ApiError
 from api.schemas import Name, SentimentLabel, SourceKind, Strict, TagName, Timestamp
 from indexing import FACET_FIELDS, Filters, SearchQuery
-from indexing.base import decode_cursor
+from indexing.base import InvalidCursor, decode_cursor
 from voc.service import Voc
 
 router = APIRouter(tags=["search"])
@@ -124,8 +124,9 @@ def search(params: Annotated[SearchParams, Query()], state: State,
     query = build_query(state.voc, params)
     try:
         result = state.voc.index.search(query)
-    except ValueError as exc:  # e.g. a cursor from another sort order
-        details = [{"field": "query", "message": str(exc), "type": "value_error"}]
+    except ValueError as exc:  # e.g. a cursor from another sort order, or one that was forged
+        field = "query.cursor" if isinstance(exc, InvalidCursor) else "query"
+        details = [{"field": field, "message": str(exc), "type": "value_error"}]
         raise ApiError(422, str(exc), details=details) from None
     data = result.to_dict()
     data["page"] = params.page

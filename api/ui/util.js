@@ -4,9 +4,15 @@ export function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 
-// A highlight snippet: escape everything, then let only <em>…</em> through.
+// A highlight snippet from the API is HTML-escaped text with <em>…</em> marks. Split on the marks and
+// escape each text piece again after decoding it: only <em>…</em> is ever markup, whatever arrives.
+const ENTITIES = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#x27;": "'", "&#39;": "'" };
+const unescapeHtml = (s) => s.replace(/&(?:amp|lt|gt|quot|#x27|#39);/g, (e) => ENTITIES[e]);
 export function highlight(snippet) {
-  return esc(snippet).replace(/&lt;em&gt;/g, "<em>").replace(/&lt;\/em&gt;/g, "</em>");
+  return String(snippet ?? "")
+    .split(/(<\/?em>)/)
+    .map((part) => (part === "<em>" || part === "</em>" ? part : esc(unescapeHtml(part))))
+    .join("");
 }
 
 export function el(html) {

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from indexing import SORT_ORDERS
+from indexing.highlight import snippet_parts
 from voc.cli import common
 from voc.cli.common import (
     ChannelOpt,
@@ -59,8 +60,7 @@ def search_command(
         when = hit.created_at.date().isoformat() if hit.created_at else "-"
         label = f" {hit.sentiment}" if hit.sentiment else ""
         tags = f" [cyan]#{' #'.join(hit.tags)}[/]" if hit.tags else ""
-        snippet = escape(hit.highlight or hit.text[:160]).replace("&lt;em&gt;", "[bold yellow]")
-        snippet = snippet.replace("&lt;/em&gt;", "[/]").replace("<em>", "[bold yellow]").replace("</em>", "[/]")
+        snippet = terminal_snippet(hit.highlight) if hit.highlight else escape(hit.text[:160])
         out.print(f"[dim]{hit.id}[/] {hit.source} {when}{label}{tags}\n  {snippet}", highlight=False)
     for name, counts in result.facets.items():
         if counts:
@@ -68,6 +68,13 @@ def search_command(
                       highlight=False)
     if result.next_cursor:
         out.print(f"[dim]more: --cursor {result.next_cursor}[/]")
+
+
+def terminal_snippet(snippet: str) -> str:
+    """Rich markup for a highlight snippet (HTML-escaped text with <em> marks): the text as written,
+    never read as markup, and the matches in bold."""
+    return "".join(f"[bold yellow]{escape(text)}[/]" if marked else escape(text)
+                   for text, marked in snippet_parts(snippet))
 
 
 def show_command(
