@@ -367,13 +367,15 @@ def test_nul_and_control_characters_never_reach_the_store(service: Voc, tmp_path
                          "a\x00b,评价\x00内容\x07很好,北京\x00店\x1b\n".encode())
     jsonl_path = tmp_path / "nul.jsonl"
     jsonl_path.write_text(json.dumps({"id": "c\u0000d", "text": "味道\u0000不错\u001f", "store\u0000": "上\u0008海",
-                                      "extra": {"k\u0000": ["v\u0000"]}}) + "\n", encoding="utf-8")
-    for path in (csv_path, jsonl_path):
+                                      "extra": {"k\u0000": ["v\u0000"]}}) + "\n"
+                          # DEL is legal raw in a JSON string: written unescaped
+                          + json.dumps({"text": "干净\x7f的文本"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    for path, rows in ((csv_path, 1), (jsonl_path, 2)):
         report = service.ingest(path, "review")
-        assert (report.accepted, report.rejected) == (1, 0)
+        assert (report.accepted, report.rejected) == (rows, 0)
     docs = [service.store.get(doc_id) for doc_id in service.index.ids_for(service.build_query(None))]
     by_text = {doc.text_original: doc for doc in docs if doc is not None}
-    assert set(by_text) == {"评价内容很好", "味道不错"}
+    assert set(by_text) == {"评价内容很好", "味道不错", "干净的文本"}
     assert by_text["评价内容很好"].store == "北京店" and by_text["味道不错"].store == "上海"
     assert by_text["味道不错"].meta["extra"] == {"extra": "{'k': ['v']}"}
     _assert_clean_store(service.settings.home)

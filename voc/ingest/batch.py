@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from voc.dedupe import NearDuplicateDetector
 from voc.documents import SOURCE_KINDS, Document
-from voc.ingest.fields import FieldProblem, clean_json_value
+from voc.ingest.fields import FieldProblem, clean_record
 from voc.ingest.records import RowRejected, build_document
 from voc.pipeline import Pipeline
 from voc.settings import VocSettings
@@ -90,8 +90,8 @@ class BatchIngester:
         # The same cleaning as a file's rows: no control characters or lone surrogates reach the
         # store, and extra keys (column names, in effect) are PII-masked like a file's header.
         try:
-            values = clean_json_value({name: value for name, value in item.fields.items() if value is not None})
-            extra = clean_json_value(dict(item.extra))
+            values = clean_record({name: value for name, value in item.fields.items() if value is not None})
+            extra = clean_record(dict(item.extra))
         except FieldProblem as exc:
             raise RowRejected(str(exc)) from None
         doc = build_document(item.source, values, {name: name for name in values},

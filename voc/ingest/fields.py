@@ -44,10 +44,27 @@ def column_name(raw: str) -> str:
     return _masker.mask(name)[0] if name else name
 
 
-def clean_json_value(value: Any, depth: int = 0) -> Any:
-    """A decoded JSON value with its strings cleaned and its keys turned into column names.
+def clean_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A decoded JSON object as a row: keys turned into column names, every string cleaned.
 
     Raises FieldProblem for a lone surrogate or nesting deeper than MAX_JSON_DEPTH."""
+    cleaned: dict[str, Any] = {}
+    for key, item in record.items():
+        _check_encodable(key)
+        cleaned[column_name(key)] = clean_json_value(item, 1)
+    return cleaned
+
+
+def record_needs_cleaning(line: str) -> bool:
+    """False when the JSON ``line`` can hold no control character, no surrogate and no deep nesting, so
+    only its keys need attention: strict JSON admits those characters only as \\u escapes (DEL aside,
+    looked for too), and a line with few brackets cannot nest deeply. Saves walking every value of
+    every ordinary line."""
+    return "\\u" in line or "\x7f" in line or line.count("[") + line.count("{") > MAX_JSON_DEPTH
+
+
+def clean_json_value(value: Any, depth: int = 0) -> Any:
+    """A decoded JSON value with its strings and keys cleaned (see `clean_record`)."""
     if depth > MAX_JSON_DEPTH:
         raise FieldProblem(f"nested deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, str):
@@ -57,7 +74,7 @@ def clean_json_value(value: Any, depth: int = 0) -> Any:
         cleaned: dict[str, Any] = {}
         for key, item in value.items():
             _check_encodable(key)
-            cleaned[column_name(key)] = clean_json_value(item, depth + 1)
+            cleaned[clean_text(key)] = clean_json_value(item, depth + 1)
         return cleaned
     if isinstance(value, list):
         return [clean_json_value(item, depth + 1) for item in value]

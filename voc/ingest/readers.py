@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voc.ingest.encoding import UnreadableFileError, detect_encoding, locate_decode_error
-from voc.ingest.fields import MAX_JSON_DEPTH, FieldProblem, clean_json_value, clean_text, column_name
+from voc.ingest.fields import (
+    MAX_JSON_DEPTH,
+    FieldProblem,
+    clean_record,
+    clean_text,
+    column_name,
+    record_needs_cleaning,
+)
 from voc.ingest.limits import ReadLimits, check_xlsx_archive
 
 FileFormat = Literal["csv", "tsv", "jsonl", "xlsx"]
@@ -98,7 +105,8 @@ def _bounded(row: int, values: dict[str, Any], limits: ReadLimits) -> RawRecord:
 
 
 def _read_delimited(handle: io.TextIOBase, delimiter: str, path: Path, limits: ReadLimits) -> Iterator[RawRecord]:
-    reader = csv.reader(handle, delimiter=delimiter)
+    # Cleaned per physical line (one regex call per line, not per cell); csv still sees the line breaks.
+    reader = csv.reader((clean_text(line) for line in handle), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -119,7 +127,6 @@ def _read_delimited(handle: io.TextIOBase, delimiter: str, path: Path, limits: R
             yield RawRecord(row, {}, f"malformed row: {exc}")
             continue
         row += 1
-        cells = [clean_text(cell) for cell in cells]
         if not any(cell.strip() for cell in cells):
             continue  # blank line, not a record
         if len(cells) > len(columns):
@@ -146,7 +153,8 @@ def _read_jsonl(handle: io.TextIOBase, limits: ReadLimits) -> Iterator[RawRecord
             yield RawRecord(line_no, {}, f"expected a JSON object, got {type(value).__name__}")
             continue
         try:
-            value = clean_json_value(value)
+            value = clean_record(value) if record_needs_cleaning(stripped) else \
+                {column_name(key): item for key, item in value.items()}
         except FieldProblem as exc:
             yield RawRecord(line_no, {}, f"invalid JSON: {exc}")
             continue
