@@ -35,7 +35,7 @@ class BatchNormalizer:
     """
 
     normalizer: Normalizer
-    _seen: dict[str, str] = field(default_factory=dict)
+    _seen: dict[str, str] = field(default_factory=dict, repr=False)  # raw texts: never in a repr or log
 
     @property
     def keep_newlines(self) -> bool:
