@@ -28,6 +28,7 @@ from indexing.base import (
 )
 from indexing.doc_values import DocValues
 from indexing.highlight import highlight
+from indexing.sqlite_locks import begin_immediate, retry_busy
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -171,14 +172,15 @@ class EmbeddedIndex(SearchBackend):
 
     name = "embedded"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
         self.path = path
+        self.busy_timeout_s = busy_timeout_s  # how long a write waits for another process's write
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._conn = self._connect()
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        retry_busy(lambda: self._conn.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._create_schema()
+        retry_busy(self._create_schema, busy_timeout_s)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         # Facet counts of recent queries, valid for one generation of the data. A reader that sees
@@ -189,7 +191,7 @@ class EmbeddedIndex(SearchBackend):
         self._doc_values = DocValues(sorted(set(_FACET_COLUMNS.values())))
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        conn = sqlite3.connect(self.path, check_same_thread=False, timeout=self.busy_timeout_s)
         conn.row_factory = sqlite3.Row
         return conn
 
@@ -225,6 +227,22 @@ class EmbeddedIndex(SearchBackend):
         with self._cache_lock:
             self._generation += 1
 
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken up front (BEGIN IMMEDIATE): whatever it reads stays true until
+        it commits, even with other processes (server workers, a CLI run) writing the same file. A
+        deferred transaction read first and could then find its ids inserted by another writer, or
+        fail to upgrade its lock at all."""
+        with self._lock:
+            begin_immediate(self._conn, self.busy_timeout_s)
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._conn.commit()
+        self._written()
+
     def index(self, records: Sequence[IndexRecord]) -> BulkReport:
         if not records:
             return BulkReport()
@@ -233,41 +251,38 @@ class EmbeddedIndex(SearchBackend):
                  r.product, r.store, r.sentiment, r.sentiment_score, r.topic_id, r.topic_label,
                  r.near_duplicate_of) for r in records]
         tag_rows = [(r.id, tag) for r in records for tag in r.tags]
-        with self._lock, self._conn:
+        with self._writing() as conn:
             # Replace by deleting first, so the FTS delete trigger sees the old terms (INSERT OR REPLACE
-            # would not fire it); only ids already present, as most batches are new documents.
+            # would not fire it); only ids already present, as most batches are new documents. Looked
+            # up inside the write transaction, so no other process can add one before the insert.
             present = [(row[0],) for row in self._select_ids([r.id for r in records])]
-            self._conn.executemany("DELETE FROM docs WHERE id = ?", present)
-            self._conn.executemany("DELETE FROM doc_tags WHERE id = ?", present)
+            conn.executemany("DELETE FROM docs WHERE id = ?", present)
+            conn.executemany("DELETE FROM doc_tags WHERE id = ?", present)
             placeholders = ",".join("?" * len(_COLUMNS))
-            self._conn.executemany(f"INSERT INTO docs ({','.join(_COLUMNS)}) VALUES ({placeholders})", rows)
-            self._conn.executemany("INSERT OR IGNORE INTO doc_tags (id, tag) VALUES (?, ?)", tag_rows)
-        self._written()
+            conn.executemany(f"INSERT INTO docs ({','.join(_COLUMNS)}) VALUES ({placeholders})", rows)
+            conn.executemany("INSERT OR IGNORE INTO doc_tags (id, tag) VALUES (?, ?)", tag_rows)
         return BulkReport(indexed=len(records))
 
     def delete(self, ids: Sequence[str]) -> int:
-        with self._lock, self._conn:
+        with self._writing() as conn:
             # rowcount, unlike total_changes, leaves out the FTS rows the trigger deletes
-            deleted = self._conn.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in ids]).rowcount
-            self._conn.executemany("DELETE FROM doc_tags WHERE id = ?", [(i,) for i in ids])
-        self._written()
+            deleted = conn.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in ids]).rowcount
+            conn.executemany("DELETE FROM doc_tags WHERE id = ?", [(i,) for i in ids])
         return deleted
 
     def set_tags(self, tag: str, ids: Sequence[str], present: bool) -> int:
-        with self._lock, self._conn:
+        with self._writing() as conn:
             known = [(row[0], tag) for row in self._select_ids(ids)]
             sql = ("INSERT OR IGNORE INTO doc_tags (id, tag) VALUES (?, ?)" if present
                    else "DELETE FROM doc_tags WHERE id = ? AND tag = ?")
-            changed = self._conn.executemany(sql, known).rowcount if known else 0
-        self._written()
+            changed = conn.executemany(sql, known).rowcount if known else 0
         return changed
 
     def clear(self) -> None:
-        with self._lock, self._conn:
-            self._conn.execute("DELETE FROM docs")
-            self._conn.execute("DELETE FROM doc_tags")
-            self._conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('rebuild')")
-        self._written()
+        with self._writing() as conn:
+            conn.execute("DELETE FROM docs")
+            conn.execute("DELETE FROM doc_tags")
+            conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('rebuild')")
 
     def _select_ids(self, ids: Sequence[str]) -> list[sqlite3.Row]:
         found: list[sqlite3.Row] = []
