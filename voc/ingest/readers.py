@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any, Literal
 
@@ -133,7 +134,9 @@ def _read_delimited(handle: io.TextIOBase, delimiter: str, path: Path, limits: R
             record = _bounded(row, dict(zip(columns, cells, strict=False)), limits)
             yield RawRecord(row, record.values, f"{len(cells)} fields where the header has {len(columns)}")
             continue
-        yield _bounded(row, {name: cell for name, cell in zip(columns, cells, strict=False) if name}, limits)
+        # A short row still has every column (empty): its keys are what the column check looks at, so a
+        # first row missing its last cells must not make the file look as if it had no text column.
+        yield _bounded(row, {name: cell for name, cell in zip_longest(columns, cells, fillvalue="") if name}, limits)
 
 
 def _read_jsonl(handle: io.TextIOBase, limits: ReadLimits) -> Iterator[RawRecord]:
@@ -189,7 +192,7 @@ def _read_xlsx(path: Path, limits: ReadLimits) -> Iterator[RawRecord]:
         for row_no, cells in enumerate(rows, start=2):
             if cells is None or all(c is None or str(c).strip() == "" for c in cells):
                 continue
-            yield _bounded(row_no, {n: _cell(c) for n, c in zip(columns, cells, strict=False)
-                                    if n and c is not None}, limits)
+            yield _bounded(row_no, {n: "" if c is None else _cell(c)
+                                    for n, c in zip_longest(columns, cells[: len(columns)]) if n}, limits)
     finally:
         workbook.close()
