@@ -184,6 +184,11 @@ def test_cli_ingest_writes_and_prints_no_raw_pii(tmp_path: Path, monkeypatch: py
     assert "[手机号]" in result.output and "no text column" in result.output
     assert_no_secret(result.output, stored_bytes(home))
 
+    giant_header = tmp_path / "giant.csv"  # a 1 MB data row taken for a header is not echoed whole
+    giant_header.write_text("评论" * 500_000 + ",x\n1,好\n", encoding="utf-8")
+    result = runner.invoke(cli_app, ["ingest", str(giant_header), "--source", "review"])
+    assert result.exit_code == 2 and len(result.output) < 2_000
+
 
 def test_api_answers_jobs_and_documents_carry_no_raw_pii(tmp_path: Path) -> None:
     headerless = f"1,投诉{PHONE},{ID_NUMBER}\n2,好评,{PHONE}\n".encode()

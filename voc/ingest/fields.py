@@ -23,6 +23,10 @@ from voc.text.pii import PiiMasker
 # while keeping every later recursive walk (masking, rendering) far from Python's recursion limit.
 MAX_JSON_DEPTH = 32
 
+# The API takes column names (text_col…) up to this length; a longer "name" is a data row taken for
+# a header, and cutting it here bounds every message and key that repeats the columns.
+MAX_COLUMN_NAME_CHARS = 256
+
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _masker = PiiMasker()  # every PII kind: a column name is never meant to hold any
@@ -39,9 +43,10 @@ def clean_text(value: str) -> str:
 
 @lru_cache(maxsize=4096)
 def column_name(raw: str) -> str:
-    """A column name as voc keeps and shows it: trimmed, BOM and control characters removed, PII masked."""
+    """A column name as voc keeps and shows it: trimmed, BOM and control characters removed, PII masked,
+    at most MAX_COLUMN_NAME_CHARS long."""
     name = clean_text(raw).strip().lstrip("\ufeff").strip()
-    return _masker.mask(name)[0] if name else name
+    return _masker.mask(name)[0][:MAX_COLUMN_NAME_CHARS] if name else name
 
 
 def clean_record(record: dict[str, Any]) -> dict[str, Any]:
