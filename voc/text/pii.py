@@ -89,7 +89,7 @@ _CN_DIGITS = {
     "0": "〇零",
     "1": "一幺壹",
     "2": "二贰貳",
-    "3": "三叁參",
+    "3": "三叁參参",  # 参: what OpenCC makes of 參
     "4": "四肆",
     "5": "五伍",
     "6": "六陆陸",
@@ -102,7 +102,6 @@ _CN_CLASS = "".join(_CN_DIGITS.values())
 
 _GAP_CHARS = " \t\u00a0\\-.\u2010-\u2015\u00b7\u30fb\r\n"
 _G = f"[{_GAP_CHARS}]{{0,3}}"  # between any two digits
-_G_CARD = "[ \t\u00a0\\-\u2010-\u2015\r\n]{0,3}"  # no dot: "43709.855856481503" is a decimal
 # Gaps with a line break can fall anywhere in a number; they do not end a digit group.
 _LINE_BREAK_GAP_RE = re.compile(f"[{_GAP_CHARS}]*\n[{_GAP_CHARS}]*")
 _DIGIT_GROUP_RE = re.compile(r"\d+")
@@ -123,20 +122,23 @@ def _overlapping(pattern: str) -> re.Pattern[str]:
 
 
 _AREA = rf"0{_G}(?:1{_G}0|2{_G}\d|[3-9]{_G}\d{_G}\d)"
-_PATTERNS: dict[str, re.Pattern[str]] = {
-    "phone": _overlapping(rf"(?<![\d+])(?:(?:\+|00)?86{_G})?(?P<core>1{_G}[3-9](?:{_G}\d){{9}})(?!\d)"),
+_PATTERN_TEXT: dict[str, str] = {
+    "phone": rf"(?<![\d+])(?:(?:\+|00)?86{_G})?(?P<core>1{_G}[3-9](?:{_G}\d){{9}})(?!\d)",
     # Area code: 010 or 02x (3 digits), else 0[3-9]xx; then a 7-8 digit local number (not 0...).
-    "landline": _overlapping(
-        rf"(?<!\d)(?:\([ ]?{_AREA}[ ]?\)|{_AREA}){_G}[1-9](?:{_G}\d){{6,7}}(?!\d)"
-    ),
-    "id_number": _overlapping(
+    "landline": rf"(?<!\d)(?:\([ ]?{_AREA}[ ]?\)|{_AREA}){_G}[1-9](?:{_G}\d){{6,7}}(?!\d)",
+    "id_number": (
         rf"(?<!\d)[1-9](?:{_G}\d){{5}}{_G}(?:1{_G}[89]|2{_G}0)(?:{_G}\d){{2}}"
         rf"{_G}(?:0{_G}[1-9]|1{_G}[0-2]){_G}(?:0{_G}[1-9]|[12]{_G}\d|3{_G}[01])(?:{_G}\d){{3}}{_G}[\dXx](?![\dXx])"
     ),
     # 13-19 digits, first digit 3-6 or 9 as for real card numbers (Amex/JCB, Visa, Mastercard,
     # UnionPay, domestic 9xxx); how the digits are grouped is checked in _valid.
-    "bank_card": _overlapping(rf"(?<!\d)[3-69](?:{_G_CARD}\d){{12,18}}(?!\d)"),
+    "bank_card": rf"(?<!\d)[3-69](?:{_G}\d){{12,18}}(?!\d)",
 }
+_PATTERNS = {kind: _overlapping(text) for kind, text in _PATTERN_TEXT.items()}
+# Kinds of variable length: a regex match is the longest, and when it fails validation a shorter
+# one may not ("4111 1111 1111 1111 2件" is a card and a count), so group boundaries are tried too.
+_WHOLE = {kind: re.compile(_PATTERN_TEXT[kind]) for kind in ("landline", "bank_card")}
+_GROUP_END_RE = re.compile(f"\\d(?=[{_GAP_CHARS}])")
 # Phones outside the mainland format, also masked as "phone": Hong Kong/Macau numbers with their
 # country code, Taiwan mobiles, and any 8-digit number (optionally with a country code) right after a
 # word that announces a phone number — "聯絡電話 6344 5490" is personal, a bare 8-digit run may be an
@@ -146,9 +148,10 @@ _OTHER_PHONES: tuple[re.Pattern[str], ...] = (
     _overlapping(rf"(?<![\d+])(?:(?:\+|00)?8{_G}8{_G}6{_G}|0{_G})(?P<core>9(?:{_G}\d){{8}})(?!\d)"),
 )
 _PHONE_CONTEXT = re.compile(
-    # Not inside a placeholder: "[手机号] 20000001" must not announce a number once masked.
+    # Neither inside nor across a placeholder: "电话[手机号] 20000001" must not announce the second
+    # number once the first is masked.
     r"(?<!\[)(?:电话|電話|号码|號碼|手机|手機|联系|聯絡|聯繫|聯系|联络|致电|致電|打给|打給|来电|來電|回电|回電|拨打|撥打|"
-    r"电联|電聯|call|tel|phone|mobile|whatsapp)[^0-9]{0,6}?"
+    r"电联|電聯|call|tel|phone|mobile|whatsapp)[^0-9\[\]]{0,6}?"
     rf"((?:\+\d{{1,3}}{_G})?(?P<core>[2-9](?:{_G}\d){{7}}))(?!\d)",
     re.IGNORECASE,
 )
@@ -217,25 +220,28 @@ def _layout_plausible(kind: str, core: str) -> bool:
     if kind == "phone":
         return layout in _MOBILE_LAYOUTS
     if kind == "bank_card":
+        in_fours = all(size == 4 for size in layout[:-1]) and 1 <= layout[-1] <= 4
+        if "." in core or "\u00b7" in core:
+            return in_fours  # "43709.855856481503" is a decimal, "4111.1111.1111.1111" a card
         return (
             len(layout) == 1
             or layout == (4, 6, 5)  # American Express
             or (len(layout) == 2 and layout[0] == 6)  # UnionPay 6 + 13
-            or (all(size == 4 for size in layout[:-1]) and 1 <= layout[-1] <= 4)
+            or in_fours
         )
     # IDs, landlines, other phones: groups of three or more, or spelled out one digit at a time.
     return all(size >= 3 for size in layout) or all(size == 1 for size in layout)
 
 
 def _valid(kind: str, found: str, core: str) -> bool:
-    if not _layout_plausible(kind, core):
+    # The cheap arithmetic first: most candidates in long digit runs fail it.
+    if kind == "id_number" and not id_number_valid(_digits(found) + ("X" if found[-1] in "Xx" else "")):
         return False
-    if kind == "id_number":
-        return id_number_valid(_digits(found) + ("X" if found[-1] in "Xx" else ""))
     if kind == "bank_card":
         digits = _digits(found)
-        return 13 <= len(digits) <= 19 and luhn_valid(digits)
-    return True
+        if not (13 <= len(digits) <= 19 and luhn_valid(digits)):
+            return False
+    return _layout_plausible(kind, core)
 
 
 def _tag(kind: str, _found: str) -> str:
@@ -314,16 +320,18 @@ class PiiMasker:
         candidates: list[_Candidate] = []
         if has_digits:
             candidates.extend(self._numbers(view))
-        if has_numerals:
-            # A second view with Chinese numerals as digits; only chunks that hold a numeral are
-            # searched again, so "王一13812345678" still finds the phone in the first view.
-            candidates.extend(self._numbers(view.translate(_CN_TABLE), plain_view=view))
         if maybe_email:
             candidates.extend(
                 _Candidate("email", found.start, found.end, f"{found.local}@{found.domain}")
                 for found in find_emails(view)
             )
-        return _resolve(candidates, len(text))
+        if has_numerals:
+            # A second view with Chinese numerals as digits; only chunks that hold a numeral are
+            # searched again, so "王一13812345678" still finds the phone in the first view. What the
+            # first pass found is blanked out, as masking will: the result must not depend on it.
+            numeral_view = _blanked(view, candidates).translate(_CN_TABLE)
+            candidates.extend(self._numbers(numeral_view, plain_view=view))
+        return _resolve(candidates)
 
     def _numbers(self, view: str, plain_view: str | None = None) -> list[_Candidate]:
         """Number candidates in the chunks of ``view``; with ``plain_view``, only in chunks that differ from it."""
@@ -359,22 +367,61 @@ class PiiMasker:
                 core = match.group("core") if "core" in pattern.groupindex else found
                 if _valid(kind, found, core):
                     yield _Candidate(kind, match.start(1), match.end(1), found)
+                elif kind in _WHOLE:
+                    shorter = _shorter_valid(kind, found)
+                    if shorter:
+                        yield _Candidate(kind, match.start(1), match.start(1) + len(shorter), shorter)
 
 
-def _resolve(candidates: list[_Candidate], length: int) -> list[_Candidate]:
-    """Longest first, then the most specific; each character belongs to at most one item."""
+def _shorter_valid(kind: str, found: str) -> str | None:
+    """The longest valid prefix of ``found`` that ends where a digit group ends, if any."""
+    fewest_digits = 13 if kind == "bank_card" else 10
+    for group_end in reversed([end.end() for end in _GROUP_END_RE.finditer(found)]):
+        prefix = found[:group_end]
+        if len(prefix) < fewest_digits:
+            break
+        if _WHOLE[kind].fullmatch(prefix) and _valid(kind, prefix, prefix):
+            return prefix
+    return None
+
+
+def _resolve(candidates: list[_Candidate]) -> list[_Candidate]:
+    """One item per group of overlapping candidates, covering all of them, typed by the best one.
+
+    The best is the longest, then the most specific. The item spans the whole group, so that no
+    part of a candidate that lost is left readable ("3414031539448⏎0a.b@qq.com": a card and an
+    e-mail share the "0"; both are masked).
+    """
     if len(candidates) < 2:
         return candidates
-    candidates.sort(key=lambda c: (c.start - c.end, -_PRIORITY[c.kind], c.start))
-    taken = bytearray(length)
-    chosen: list[_Candidate] = []
+    candidates.sort(key=lambda c: (c.start, c.end))
+    resolved: list[_Candidate] = []
+    group = [candidates[0]]
+    group_end = candidates[0].end
+    for candidate in candidates[1:]:
+        if candidate.start < group_end:
+            group.append(candidate)
+            group_end = max(group_end, candidate.end)
+            continue
+        resolved.append(_merge(group, group_end))
+        group, group_end = [candidate], candidate.end
+    resolved.append(_merge(group, group_end))
+    return resolved
+
+
+def _merge(group: list[_Candidate], end: int) -> _Candidate:
+    best = min(group, key=lambda c: (c.start - c.end, -_PRIORITY[c.kind], c.start))
+    return best if len(group) == 1 else best._replace(start=group[0].start, end=end)
+
+
+def _blanked(view: str, candidates: list[_Candidate]) -> str:
+    """``view`` with each candidate's characters replaced by NUL (not a digit, gap or numeral)."""
+    if not candidates:
+        return view
+    chars = list(view)
     for candidate in candidates:
-        # Candidates are short (≤ ~80 characters), so checking their cells keeps this linear.
-        if not any(taken[candidate.start : candidate.end]):
-            taken[candidate.start : candidate.end] = b"\x01" * (candidate.end - candidate.start)
-            chosen.append(candidate)
-    chosen.sort(key=lambda c: c.start)
-    return chosen
+        chars[candidate.start : candidate.end] = "\0" * (candidate.end - candidate.start)
+    return "".join(chars)
 
 
 def _ascii_view(text: str) -> str:

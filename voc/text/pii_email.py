@@ -14,8 +14,9 @@ the run of word characters before the ``@`` (at most 24), cut after the last lea
 (邮箱, 是, 给…). When the character before ``@`` is ASCII, the local part is the ASCII run only,
 so "联系我zhangsan@qq.com" masks just the address.
 
-Every scan is bounded (local part ≤ 64 characters back, domain ≤ 9 labels of ≤ 63 characters, label
-and dot characters disjoint), so the work is linear in the text length.
+The work is linear in the text length: a local part is scanned back once (the run before each
+separator; a run ends at the separator before it), the domain is ≤ 9 labels of ≤ 63 characters,
+and label and dot characters are disjoint.
 """
 
 from __future__ import annotations
@@ -35,12 +36,10 @@ _DOT = r"(?:\.|。|点|點|\s{0,2}[(\[{<（【]\s{0,2}dot\s{0,2}[)\]}>）】]\s{
 _ANY_DOT_RE = re.compile(_DOT, re.IGNORECASE)
 # Label characters never include a dot character (点 included), so labels and dots cannot be split
 # two ways and the domain pattern never backtracks more than one label.
-_ASCII_LABEL = r"[A-Za-z0-9][A-Za-z0-9-]{0,62}"
 _UNICODE_LABEL = r"[^\W_点點](?:[^\W_点點]|-){0,62}"
 _CJK_TLDS = "中国|中國|公司|网络|網絡|香港|台湾|台灣|新加坡|在线|集团|商城|我爱你|移动|信息|网址|网店"
-_ASCII_TLD = r"[A-Za-z]{2,24}(?![A-Za-z0-9-])"
-_ASCII_DOMAIN_RE = re.compile(rf"{_ASCII_LABEL}(?:{_DOT}{_ASCII_LABEL}){{0,8}}{_DOT}{_ASCII_TLD}", re.IGNORECASE)
-_UNICODE_DOMAIN_RE = re.compile(
+_ASCII_TLD = r"[A-Za-z]{2,24}(?![A-Za-z-])"  # a digit may follow: "a@qq.com13800000000"
+_DOMAIN_RE = re.compile(
     # A CJK top-level domain only after a real dot: "a@qq.com。公司…" is an address and a sentence.
     rf"{_UNICODE_LABEL}(?:{_DOT}{_UNICODE_LABEL}){{0,8}}{_DOT}(?:{_ASCII_TLD}|(?<=\.)(?:{_CJK_TLDS}))",
     re.IGNORECASE,
@@ -51,7 +50,6 @@ _MAILBOX_PROVIDERS = frozenset({
 })
 _ASCII_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
 _LOCAL_PUNCT = "._%+-"
-_MAX_LOCAL = 64
 _MAX_UNICODE_LOCAL = 24
 # Words that introduce an address and so end a non-ASCII local part ("发邮件给张三@…" → 张三).
 _LEAD_IN_RE = re.compile("邮箱|郵箱|信箱|邮件|郵件|地址|联系|聯繫|聯絡|联络|是|为|為|到|给|給|至|发|發")
@@ -73,8 +71,7 @@ def find_emails(view: str) -> list[EmailMatch]:
             continue
         separator = at.group()
         is_at_sign = separator == "@"
-        domain_re = _UNICODE_DOMAIN_RE if is_at_sign else _ASCII_DOMAIN_RE
-        domain = domain_re.match(view, at.end())
+        domain = _DOMAIN_RE.match(view, at.end())
         if domain is None:
             continue
         local_start = _local_start(view, at.start(), unicode_allowed=is_at_sign, floor=last_end)
@@ -97,8 +94,10 @@ def _local_start(view: str, at: int, *, unicode_allowed: bool, floor: int) -> in
         return None
     before = view[at - 1]
     if before in _ASCII_LOCAL_CHARS or not unicode_allowed:
+        # The whole run, even past the 64 characters an address may have: a cut would leave
+        # digits readable. Each run ends at the separator after it, so it is scanned once.
         start = at
-        while start > floor and at - start < _MAX_LOCAL and view[start - 1] in _ASCII_LOCAL_CHARS:
+        while start > floor and view[start - 1] in _ASCII_LOCAL_CHARS:
             start -= 1
     elif before.isalnum():
         start = at
@@ -109,6 +108,8 @@ def _local_start(view: str, at: int, *, unicode_allowed: bool, floor: int) -> in
         lead_ins = list(_LEAD_IN_RE.finditer(view, start, at - 1))
         if lead_ins:
             start = lead_ins[-1].end()
+        while start > floor and view[start - 1] in _ASCII_LOCAL_CHARS:  # never cut an ASCII run
+            start -= 1
     else:
         return None
     while start < at and view[start] in _LOCAL_PUNCT:
