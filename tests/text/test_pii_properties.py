@@ -101,6 +101,10 @@ def full_width(digits: str, _rng: random.Random) -> str:
     return "".join(chr(ord(char) + 0xFEE0) for char in digits)
 
 
+def math_bold(digits: str, _rng: random.Random) -> str:
+    return "".join(chr(0x1D7CE + int(char)) if char.isdigit() else char for char in digits)
+
+
 def chinese_numerals(digits: str, rng: random.Random) -> str:
     # Mixed with Arabic digits now and then, as people type them.
     return "".join(rng.choice(CN_NUMERALS[d]) if d in CN_NUMERALS and rng.random() < 0.8 else d for d in digits)
@@ -115,12 +119,14 @@ def plain(digits: str, _rng: random.Random) -> str:
 
 
 MOBILE_FORMS: list[Render] = [
-    plain, grouped([3, 4, 4]), grouped([3, 8]), grouped([7, 4]), broken_line, full_width, chinese_numerals,
-    spelled_out,
+    plain, grouped([3, 4, 4]), grouped([3, 8]), grouped([7, 4]), broken_line, full_width, math_bold,
+    chinese_numerals, spelled_out,
 ]
-ID_FORMS: list[Render] = [plain, grouped([6, 8, 4]), grouped([6, 4, 4, 4]), broken_line, full_width, chinese_numerals]
-CARD_FORMS: list[Render] = [plain, grouped([4, 4, 4, 4, 4]), broken_line, full_width, chinese_numerals]
-LANDLINE_FORMS: list[Render] = [plain, broken_line, full_width]
+ID_FORMS: list[Render] = [
+    plain, grouped([6, 8, 4]), grouped([6, 4, 4, 4]), broken_line, full_width, math_bold, chinese_numerals,
+]
+CARD_FORMS: list[Render] = [plain, grouped([4, 4, 4, 4, 4]), broken_line, full_width, math_bold, chinese_numerals]
+LANDLINE_FORMS: list[Render] = [plain, grouped([4, 8]), broken_line, full_width, math_bold]
 
 
 def _as_digits(text: str) -> str:

@@ -81,7 +81,8 @@ _VIEW_RE = re.compile(
 )
 _VIEW_MAP = {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
 _VIEW_MAP["\u3000"] = " "
-_DIGIT_RE = re.compile("[0-9\uff10-\uff19]")
+_DIGIT_RE = re.compile(r"\d")  # any script's decimal digits; the view makes them ASCII
+_OTHER_DECIMAL_RE = re.compile(r"[^\D0-9]")
 
 # Chinese numerals read digit by digit (phone numbers are dictated that way); 两 and 十/百 are not
 # digits of a number read out digit by digit.
@@ -425,7 +426,11 @@ def _blanked(view: str, candidates: list[_Candidate]) -> str:
 
 
 def _ascii_view(text: str) -> str:
-    """Same length as ``text``, with full-width digits, letters and symbols made ASCII."""
+    """Same length as ``text``, with full-width digits, letters and symbols, and the decimal digits of
+    other scripts (``𝟏``, ``١``), made ASCII."""
     for char in set(_VIEW_RE.findall(text)):
         text = text.replace(char, _VIEW_MAP[char])
+    if not text.isascii():
+        for char in set(_OTHER_DECIMAL_RE.findall(text)):
+            text = text.replace(char, str(int(char)))
     return text
