@@ -1,51 +1,57 @@
 """PII masking: mobile and landline numbers, ID numbers, bank cards, e-mail addresses.
 
-Detection runs on a *view* of the text in which full-width ASCII (``１３８``, ``＠``, ``－``) and the
-ideographic space are mapped to ASCII one code point for one code point, so offsets in the view are
-offsets in the input. The same masker therefore runs on normalised text and on raw text (engineered
-for the ASCII-folded view of a raw original that ``voc.text.original_mask`` builds).
+Detection runs on a *view* of the text in which full-width ASCII (``１３８``, ``＠``, ``－``), the
+ideographic space and the decimal digits of other scripts (``𝟏``, ``١``) are mapped to ASCII one code
+point for one code point, so offsets in the view are offsets in the input. The same masker therefore
+runs on normalised text and on raw text; ``voc.text.original_mask`` runs it on a normalised view of a
+raw original (entities, tags, invisible characters, superscripts…) and maps the spans back.
 
 What is found, in the forms customers write:
 
-* Numbers with separators anywhere between digits: up to three of space, tab, NBSP, ``-``, dashes,
-  ``.``, ``·`` and line breaks (``151.2345.6783``, ``110105 19900307 123X``, ``1381234⏎5678``).
-  Bank cards only as one run or in groups of three or more digits (``4111 1111 1111 1111``,
-  ``622202123⏎4567890123``), because lists of small numbers (sizes ``38 39 40 41 …``) would
-  otherwise pass the Luhn check one time in ten.
-* Numbers in Chinese numerals, alone or mixed with digits: ``一三八一二三四五六七八``, 〇/零/幺,
-  壹贰叁… and their traditional forms (``138一二三四5678``).
 * Mainland mobiles (optionally +86/0086), landlines with an area code, 18-digit IDs, bank cards,
   Hong Kong/Macau numbers with their country code, Taiwan mobiles, and any 8-digit number right
   after a word that announces a phone (电话, 号码, 手机, 联系, tel…).
+* Digits separated by up to three of space, tab, NBSP, ``-``, dashes, ``.``, ``·`` and line breaks
+  (``151.2345.6783``, ``110105 19900307 123X``, ``0746—6222903``). A line break may fall anywhere
+  (``1381234⏎5678``); other separators must group the digits the way that kind is written, because
+  lists, dates and decimals are digits with separators too ("2013 02 27 10 01 04", "500 700 900
+  1200 1500", "43709.855856481503"): mobiles 3-4-4, 3-8, 7-4 or one digit at a time; bank cards one
+  run, fours (dots only in fours), 4-6-5 or 6 + the rest; IDs, landlines and the other phones groups
+  of three or more, or one digit at a time.
+* Numbers in Chinese numerals read digit by digit, alone or mixed with digits: ``一三八一二三四五六七八``,
+  〇/零/幺, 壹贰叁…, traditional forms, ``138一二三四5678``.
 * E-mail addresses, internationalised and disguised ones included (see ``voc.text.pii_email``).
 
 Candidates of every type are validated (ID: MOD 11-2 checksum and a real birth date; bank card:
-Luhn and a card-like first digit) and overlaps are resolved longest-first, then by specificity
-(ID > bank card > mobile > landline > e-mail), so an 18-digit ID is never reported as a bank card
-and the phone inside ``13812345678@qq.com`` is masked as part of the e-mail.
+Luhn and a card-like first digit). Overlapping candidates are masked as one item, typed by the
+longest, then the most specific (ID > bank card > mobile > landline > e-mail): an 18-digit ID is
+never reported as a bank card, the phone inside ``13812345678@qq.com`` is part of the e-mail, and no
+part of a candidate that lost stays readable. Masking is idempotent: ``find(mask(x))`` is empty
+(a placeholder such as ``[手机号]`` never announces the number after it).
 
 Identifiers are not PII. A number that directly follows 订单号, 单号, 运单号, 快递单号, 工单号,
 发票, 发票代码, 发票号码, 流水号, 交易号, 会员号, 编号 (and their traditional forms; up to four
-characters of ``: ：#=是为`` and spaces between) is an identifier and stays in the text, searchable:
-it is not masked as a bank card (order numbers pass Luhn one time in ten), a landline (invoice codes
-start with 0) or an announced 8-digit phone. Two kinds of evidence outweigh that context:
+characters of ``: ：#=是为``, brackets and spaces between) is an identifier and stays in the text as
+written, so it remains a searchable token: it is not masked as a bank card (order numbers pass Luhn
+one time in ten), a landline (invoice codes start with 0) or an announced 8-digit phone. Two kinds
+of evidence outweigh that context:
 
 * an ID number (checksum *and* a real birth date: a random 18-digit order number passes by chance
-  about once in two million) is always masked;
-* a mainland mobile number after 会员号/会员卡号/账号 is masked, because member numbers are
-  very often the customer's phone. After an order-type word an 11-digit ``1[3-9]…`` number is an
-  order number: JD-style order numbers look exactly like mobiles (``订单号：19513967161`` in the
-  online_shopping corpus).
+  about once in two million) is always masked, and so is an e-mail address;
+* a mainland mobile number after 会员号/会员卡号 is masked, because member numbers are very often the
+  customer's phone. After the other words an 11-digit ``1[3-9]…`` number is an identifier: JD-style
+  order numbers look exactly like mobiles (``订单号：19513967161`` in the online_shopping corpus).
 
 Not personal and never masked: 400/800 service hotlines, 95xxx bank/telecom short numbers, order
 numbers that fail Luhn, digit runs inside longer digit runs. Not detected: 15-digit legacy IDs,
-local landline numbers given without an area code, numbers spelled with 十/百 (一百三十八…),
-bank cards written in groups of one or two digits.
+local landline numbers given without an area code, numbers spelled with 十/百 (一百三十八…) or 两,
+bank cards written in other groupings, mobiles in groupings other than the above (``1381 234 5678``).
 
 Every step is linear in the text length: numbers are only looked for inside *chunks* (digits joined
 by at most three separator characters, found by one deterministic scan); the patterns, tried at
 every start position of a chunk, are bounded (at most 19 digits and 18 gaps of ≤3 characters) and
-their digit and separator classes are disjoint, so none can backtrack beyond its own length.
+their digit and separator classes are disjoint, so none can backtrack beyond its own length;
+overlaps are resolved in one sorted sweep.
 """
 
 from __future__ import annotations
