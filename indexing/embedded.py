@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections import Counter, OrderedDict
@@ -26,6 +27,7 @@ from indexing.base import (
     decode_cursor,
     encode_cursor,
 )
+from indexing.damage import IndexDamaged, damage_reason, file_identity, reports_damage
 from indexing.doc_values import DocValues
 from indexing.highlight import highlight
 from indexing.sqlite_locks import begin_immediate, retry_busy
@@ -135,6 +137,7 @@ def _fts_query(terms: Sequence[str]) -> str | None:
 
 
 FACET_CACHE_SIZE = 256
+log = logging.getLogger(__name__)
 
 
 def _has_filters(filters: Filters) -> bool:
@@ -177,10 +180,6 @@ class EmbeddedIndex(SearchBackend):
         self.busy_timeout_s = busy_timeout_s  # how long a write waits for another process's write
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._conn = self._connect()
-        retry_busy(lambda: self._conn.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        retry_busy(self._create_schema, busy_timeout_s)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         # Facet counts of recent queries, valid for one generation of the data. A reader that sees
@@ -188,28 +187,73 @@ class EmbeddedIndex(SearchBackend):
         self._cache_lock = threading.Lock()
         self._facet_cache: OrderedDict[tuple[Any, ...], tuple[int, dict[str, dict[str, int]]]] = OrderedDict()
         self._generation = 0
+        self._epoch = 0  # which file the connections are on; a reopen after a rebuild moves it on
+        self._conn, self._identity = self._open_file()
         self._doc_values = DocValues(sorted(set(_FACET_COLUMNS.values())))
+
+    def _open_file(self) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
+        """The writer's connection with WAL and the schema in place; IndexDamaged for a bad file."""
+        conn = self._connect()
+        try:
+            retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"), self.busy_timeout_s)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            retry_busy(lambda: self._create_schema(conn), self.busy_timeout_s)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            reason = damage_reason(exc)
+            if reason is None:
+                raise
+            raise IndexDamaged(self.path, reason) from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn, file_identity(self.path)
+
+    def _reopen_if_replaced(self) -> bool:
+        """After a damage error: when another file now sits at the path (`voc index rebuild` moved the
+        damaged one aside), switch to it and say so; the caller then tries once more."""
+        with self._lock:
+            current = file_identity(self.path)
+            if current is None or current == self._identity:
+                return False
+            conn, identity = self._open_file()
+            old, self._conn, self._identity = self._conn, conn, identity
+            old.close()
+            with self._cache_lock:
+                self._epoch += 1
+                self._generation += 1
+                self._facet_cache.clear()
+            self._doc_values = DocValues(sorted(set(_FACET_COLUMNS.values())))
+        log.warning("the search index file %s was replaced; reopened it", self.path.name)
+        return True
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, timeout=self.busy_timeout_s)
         conn.row_factory = sqlite3.Row
         return conn
 
-    def _create_schema(self) -> None:
+    @staticmethod
+    def _create_schema(conn: sqlite3.Connection) -> None:
         """Tables, triggers and indexes; doc_meta is filled from docs in files written before it
         existed. One transaction, so no other process writes docs between the check and the copy."""
         try:
-            self._conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {_META_SCHEMA} COMMIT;")
+            conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {_META_SCHEMA} COMMIT;")
         except sqlite3.Error:
-            if self._conn.in_transaction:
-                self._conn.rollback()
+            if conn.in_transaction:
+                conn.rollback()
             raise
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and self._local.epoch != self._epoch:  # on a file since replaced
+            with self._cache_lock:
+                self._readers.remove(conn)
+            conn.close()
+            conn = None
         if conn is None:
             conn = self._local.conn = self._connect()
             self._local.data_version = None
+            self._local.epoch = self._epoch
             with self._cache_lock:
                 self._readers.append(conn)
         return conn
@@ -243,6 +287,7 @@ class EmbeddedIndex(SearchBackend):
             self._conn.commit()
         self._written()
 
+    @reports_damage
     def index(self, records: Sequence[IndexRecord]) -> BulkReport:
         if not records:
             return BulkReport()
@@ -263,6 +308,7 @@ class EmbeddedIndex(SearchBackend):
             conn.executemany("INSERT OR IGNORE INTO doc_tags (id, tag) VALUES (?, ?)", tag_rows)
         return BulkReport(indexed=len(records))
 
+    @reports_damage
     def delete(self, ids: Sequence[str]) -> int:
         with self._writing() as conn:
             # rowcount, unlike total_changes, leaves out the FTS rows the trigger deletes
@@ -270,6 +316,7 @@ class EmbeddedIndex(SearchBackend):
             conn.executemany("DELETE FROM doc_tags WHERE id = ?", [(i,) for i in ids])
         return deleted
 
+    @reports_damage
     def set_tags(self, tag: str, ids: Sequence[str], present: bool) -> int:
         with self._writing() as conn:
             known = [(row[0], tag) for row in self._select_ids(ids)]
@@ -278,6 +325,7 @@ class EmbeddedIndex(SearchBackend):
             changed = conn.executemany(sql, known).rowcount if known else 0
         return changed
 
+    @reports_damage
     def clear(self) -> None:
         with self._writing() as conn:
             conn.execute("DELETE FROM docs")
@@ -294,6 +342,7 @@ class EmbeddedIndex(SearchBackend):
         return found
 
     # --- reads --------------------------------------------------------------------------------
+    @reports_damage
     def get(self, doc_id: str) -> dict[str, Any] | None:
         conn = self._reader()
         row = conn.execute(f"SELECT {','.join(_COLUMNS)} FROM docs WHERE id = ?", (doc_id,)).fetchone()
@@ -358,6 +407,7 @@ class EmbeddedIndex(SearchBackend):
             clauses.append("d.near_duplicate_of IS NULL")
         return sql + " WHERE " + " AND ".join(clauses), params
 
+    @reports_damage
     def count(self, query: SearchQuery | None = None) -> int:
         query = query or SearchQuery()
         match = _fts_query(query.terms)
@@ -367,6 +417,7 @@ class EmbeddedIndex(SearchBackend):
         from_where, params = self._from_where(query)
         return int(conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0])
 
+    @reports_damage
     def search(self, query: SearchQuery) -> SearchResult:
         sort = query.sort if query.sort != "relevance" or _fts_query(query.terms) else "newest"
         from_where, params = self._from_where(query, "ranked" if sort == "relevance" else "page")
@@ -486,6 +537,7 @@ class EmbeddedIndex(SearchBackend):
     def _has_tags(conn: sqlite3.Connection) -> bool:
         return conn.execute("SELECT 1 FROM doc_tags LIMIT 1").fetchone() is not None
 
+    @reports_damage
     def date_histogram(self, query: SearchQuery, interval: Literal["day", "week", "month"] = "day"
                        ) -> list[tuple[str, int]]:
         from_where, params = self._from_where(query)

@@ -14,6 +14,7 @@ from api.errors import ApiError
 from api.schemas import Name, SentimentLabel, SourceKind, Strict, TagName, Timestamp
 from indexing import FACET_FIELDS, Filters, SearchQuery
 from indexing.base import InvalidCursor, decode_cursor
+from indexing.health import check_index_cached
 from voc.service import Voc
 
 router = APIRouter(tags=["search"])
@@ -118,10 +119,15 @@ def build_query(voc: Voc, params: SearchParams) -> SearchQuery:
                            facet_size=params.facet_size)
 
 
-@router.get("/search", response_model=SearchResponse, summary="Search documents")
+@router.get("/search", response_model=SearchResponse, summary="Search documents",
+            responses={503: {"description": "the search index is damaged, behind the store, or unreachable "
+                                            "(the reason says which; `voc index rebuild` repairs the first two)"}})
 def search(params: Annotated[SearchParams, Query()], state: State,
            _key: Annotated[ApiKey, Depends(require("search"))]) -> dict[str, Any]:
     query = build_query(state.voc, params)
+    health = check_index_cached(state.voc)
+    if not health.ok:  # damaged, or missing documents the store has: an answer would quietly be wrong
+        raise ApiError(503, health.problem or "the search index is unavailable", headers={"Retry-After": "30"})
     try:
         result = state.voc.index.search(query)
     except ValueError as exc:  # e.g. a cursor from another sort order, or one that was forged

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
+from indexing.damage import check_file, move_aside
+from indexing.health import check_index
 from voc.cli import common
 from voc.cli.common import JsonOpt, emit_json, open_service, progress_bar
 
@@ -25,24 +29,45 @@ def rebuild(as_json: JsonOpt = False) -> None:
 
 def _run(label: str, *, rebuild: bool, as_json: bool) -> None:
     service = open_service()
+    if rebuild and service.settings.index == "embedded":
+        _set_damaged_file_aside(service.settings.embedded_index_path)
     total = service.store.count() if rebuild else service.store.unindexed_count()
     with progress_bar(label, total, enabled=not as_json) as advance:
         report = service.rebuild_index(progress=advance) if rebuild else service.sync_index(progress=advance)
+    health = check_index(service)  # a sync adds what is new: it cannot mend a damaged or emptied index
     service.close()
     _print(report.indexed, report.errors, report.pending, as_json)
+    if health.problem:
+        raise common.fail(health.problem, code=1)
+
+
+def _set_damaged_file_aside(path: Path) -> None:
+    """The store is the truth: a damaged index file is moved aside (kept, never deleted) and rebuilt."""
+    why = check_file(path)
+    if why is None:
+        return
+    kept = move_aside(path)
+    common.err_console.print(f"the search index file was damaged ({why}); moved it to {kept} and rebuilding it "
+                             "from the document store", highlight=False, soft_wrap=True)
 
 
 @index_app.command("status")
 def status(as_json: JsonOpt = False) -> None:
-    """Documents in the store, in the index, and waiting to be indexed."""
+    """Documents in the store, in the index, and waiting to be indexed; exit 1 when the index is
+    damaged or holds fewer documents than the store has marked indexed (then run `voc index rebuild`)."""
     service = open_service()
-    values = {"backend": service.index.name, "stored": service.store.count(),
-              "indexed": service.index.count(), "pending": service.store.unindexed_count()}
+    health = check_index(service)
+    values: dict[str, object] = {"backend": service.settings.index, "stored": service.store.count(),
+                                 "indexed": health.in_index, "pending": service.store.unindexed_count()}
     service.close()
+    if health.problem:
+        values["problem"] = health.problem
     if as_json:
         emit_json(values)
-        return
-    common.console.print(", ".join(f"{k} {v}" for k, v in values.items()))
+    else:
+        common.console.print(", ".join(f"{k} {v}" for k, v in values.items() if k != "problem"), highlight=False)
+    if health.problem:
+        raise common.fail(health.problem, code=1)
 
 
 def _print(indexed: int, errors: dict[str, str], pending: int, as_json: bool) -> None:
