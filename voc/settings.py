@@ -94,6 +94,10 @@ class VocSettings(BaseSettings):
     sentiment_model: str | None = Field(
         None, description="Directory of a sentiment model (default: the shipped one)."
     )
+    models_cache: Path | None = Field(
+        None, description="Where fetched and trained models are kept (the encoder from Maven Central, its Hugging "
+        "Face conversion); default $XDG_CACHE_HOME/voc/models, else ~/.cache/voc/models."
+    )
     topic_embedding: str = Field(
         "ppmi-sif", description="Topic embedding: ppmi-sif (offline default: word vectors learned from the corpus, "
         "SIF-averaged, plus BM25 LSA), tfidf-svd (plain LSA) or a transformer encoder's hub name or local path "

