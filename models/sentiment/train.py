@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +23,22 @@ def train_sentiment(
     out: str | Path,
     base: str | None = None,
     linear_config: LinearConfig | None = None,
-    transformer_options: dict[str, Any] | None = None,
+    encoder_options: dict[str, Any] | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> dict[str, Any]:
-    """Train the linear model, or fine-tune ``base`` (hub name or local path) when given."""
+    """Train the linear model on ``paths``, or fine-tune the encoder ``base`` when given: on
+    ``paths`` if any, else on the public mixture the shipped encoder is trained on."""
+    if base:
+        from models.sentiment.encoder_recipe import train_encoder_model
+
+        return train_encoder_model(base, out, paths, text_col, label_col, encoder_options, progress)
     data = read_many(paths, text_col, label_col)
     if not data.texts:
         raise ValueError("no labelled rows in the training data")
-    sources = [str(p) for p in paths]
-    if base:
-        from models.sentiment.transformer_train import TransformerConfig, train_transformer
-
-        config = TransformerConfig(**(transformer_options or {}))
-        train_transformer(data, base, out, config)
-        kind = "transformer"
-    else:
-        model = train_linear(data, linear_config, meta={"sources": sources})
-        model.save(out)
-        kind = "linear"
+    model = train_linear(data, linear_config, meta={"sources": [str(p) for p in paths]})
+    model.save(out)
     return {
-        "kind": kind,
+        "kind": "linear",
         "out": str(out),
         "n": len(data.texts),
         "label_counts": {k: data.labels.count(k) for k in LABELS if k in data.labels},

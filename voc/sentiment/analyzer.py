@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from voc.sentiment import rules
 from voc.sentiment.aspects import AspectMention, find_mentions, mention_input
+from voc.sentiment.backends import load_backend
+from voc.sentiment.cascade import ProbabilityBackend
 from voc.sentiment.clauses import Clause, deciding_span, split_clauses
-from voc.sentiment.linear import LinearSentimentModel, is_linear_model_dir
+from voc.sentiment.linear import LinearSentimentModel
 from voc.sentiment.types import AspectSentiment, ClauseSentiment, SentimentResult
 
 LABELS = ("negative", "neutral", "positive")
@@ -27,21 +29,6 @@ CONTRAST_WEIGHT = 0.6
 MIN_ASPECT_SCORE = 0.3
 
 
-class ProbabilityBackend(Protocol):
-    has_neutral: bool
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-def load_backend(path: str | Path) -> ProbabilityBackend:
-    """A linear model directory, or else a transformer directory / hub name."""
-    if is_linear_model_dir(path):
-        return LinearSentimentModel.load(path)
-    from voc.sentiment.transformer import TransformerSentimentModel
-
-    return TransformerSentimentModel.load(str(path))
-
-
 class Analyzer:
     """The sentiment analyzer voc uses: model probabilities, hard-case rules, clauses, aspects."""
 
@@ -51,27 +38,36 @@ class Analyzer:
         aspect_model_path: str | Path | None = None,
         contrast_weight: float = CONTRAST_WEIGHT,
         use_rules: bool = True,
+        strict: bool = True,
+        backend: ProbabilityBackend | None = None,
     ) -> None:
+        """``backend`` (benchmarks) uses that object instead of loading ``model_path``; such an
+        analyzer cannot be pickled."""
         self.model_path = str(model_path)
+        self.strict = strict
+        self._given_backend = backend
         self.aspect_model_path = str(aspect_model_path) if aspect_model_path else None
         self.contrast_weight = contrast_weight
         self.use_rules = use_rules
         self._open()
 
     def _open(self) -> None:
-        self.backend = load_backend(self.model_path)
+        self.backend: ProbabilityBackend = self._given_backend or load_backend(self.model_path, self.strict)
         self.aspect_model = LinearSentimentModel.load(self.aspect_model_path) if self.aspect_model_path else None
 
     def __getstate__(self) -> dict[str, Any]:
+        if self._given_backend is not None:
+            raise TypeError("an Analyzer built on a backend object cannot be pickled; give a model path")
         return {
             "model_path": self.model_path,
             "aspect_model_path": self.aspect_model_path,
             "contrast_weight": self.contrast_weight,
             "use_rules": self.use_rules,
+            "strict": self.strict,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update({"strict": True, "_given_backend": None, **state})
         self._open()
 
     @property
