@@ -92,7 +92,16 @@ class VocSettings(BaseSettings):
         "topics of the last `voc topics build` (nothing before the first build).",
     )
     sentiment_model: str | None = Field(
-        None, description="Directory of a sentiment model (default: the shipped one)."
+        None, description="Sentiment model: cascade (default: the shipped linear model where it is confident, the "
+        "shipped fine-tuned encoder for the rest; without the encoder extra, linear alone, said in the log), linear, "
+        "encoder, or a model directory (linear, exported encoder, or a Hugging Face classifier)."
+    )
+    sentiment_cascade_confidence: float = Field(
+        0.97, gt=0, le=1.01, description="Cascade: the linear model answers alone only when its top polar probability "
+        "is at least this (1.01: the encoder reads everything)."
+    )
+    sentiment_cascade_neutral_ceiling: float = Field(
+        0.05, ge=0, le=1, description="Cascade: ...and its neutral probability at most this."
     )
     models_cache: Path | None = Field(
         None, description="Where fetched and trained models are kept (the encoder from Maven Central, its Hugging "
@@ -100,8 +109,9 @@ class VocSettings(BaseSettings):
     )
     topic_embedding: str = Field(
         "ppmi-sif", description="Topic embedding: ppmi-sif (offline default: word vectors learned from the corpus, "
-        "SIF-averaged, plus BM25 LSA), tfidf-svd (plain LSA) or a transformer encoder's hub name or local path "
-        "(mean pooling)."
+        "SIF-averaged, plus BM25 LSA), tfidf-svd (plain LSA), bge-small-zh (alias encoder: the fetched pretrained "
+        "encoder's CLS vectors through onnxruntime; needs the encoder extra), ppmi-sif+bge (both side by side) or "
+        "a transformer encoder's hub name or local path (mean pooling, torch)."
     )
     topic_min_cluster_share: float = Field(
         0.005, gt=0, lt=0.5, description="Smallest topic as a share of the documents clustered (HDBSCAN; at least 10)."

@@ -12,6 +12,10 @@ emotion label where the set has one. The mapping, per set:
   negative; none (no emotion) → neutral; surprise dropped.
 - cfleb_finfe_stock_forum_sentiment (stock forum, noisy): exact duplicates merged; a text whose copies
   disagree is dropped; train and eval files pooled. Auxiliary only (never a test domain), weak weight.
+- customer-service enquiries (atec_afqmc_cs_queries, Alipay customer questions, weak labels): every
+  distinct question (吗/么/怎么/如何/什么/为什么/多少/能不能/可以…/？) with no opinion word of voc's
+  lexicon → neutral. It teaches the hotline rule "an enquiry is neutral unless the customer judges".
+  Auxiliary, weak weight.
 - aspect clauses (zhijiang2019 cosmetics): the clause around each opinion span, labelled with the
   span's polarity (正面/负面/中性); a clause with opinions of both signs is dropped. Auxiliary.
 
@@ -68,7 +72,7 @@ _CLAUSE_END = re.compile(r"[，。！？!?,;；~\n]+")
 # ever train.
 TEST_DOMAINS = ("waimai_10k", "chnsenticorp_htl_all", "online_shopping_10_cats", "smp2020_ewect",
                 "ccf2021_bank_product_reviews", "nlpcc2013_weibo_emotion_sentences")
-AUXILIARY = ("cfleb_finfe_stock_forum_sentiment", "cosmetics_aspect_clauses")
+AUXILIARY = ("cfleb_finfe_stock_forum_sentiment", "cosmetics_aspect_clauses", "cs_enquiries")
 DOMAIN_LABELS = {
     "waimai_10k": "food delivery",
     "chnsenticorp_htl_all": "hotel",
@@ -78,7 +82,9 @@ DOMAIN_LABELS = {
     "nlpcc2013_weibo_emotion_sentences": "Weibo sentences",
     "cfleb_finfe_stock_forum_sentiment": "stock forum (auxiliary)",
     "cosmetics_aspect_clauses": "cosmetics clauses (auxiliary)",
+    "cs_enquiries": "customer-service enquiries (auxiliary)",
 }
+_QUESTION = re.compile(r"吗|么|怎么|如何|什么|为什么|为何|多少|能不能|可不可以|可以|是否|哪|几|？|\?")
 
 
 @dataclass(slots=True)
@@ -198,6 +204,29 @@ def _aspect_clauses(root: Path) -> DomainData:
     return out
 
 
+def _cs_enquiries(root: Path) -> DomainData:
+    from voc.sentiment.lexicon import lexicon_hits
+
+    folder = root / "atec_afqmc_cs_queries"
+    seen: set[str] = set()
+    out = DomainData()
+    for name in ("atec_nlp_sim_train.tsv", "atec_nlp_sim_train_add.tsv"):
+        with (folder / name).open(encoding="utf-8") as handle:
+            for line in handle:
+                for text in line.rstrip("\n").split("\t")[1:3]:
+                    text = text.strip()
+                    if not text or text in seen or text == "query0":
+                        continue
+                    seen.add(text)
+                    if not _QUESTION.search(text):
+                        _drop(out, "not_a_question")
+                    elif lexicon_hits(text):
+                        _drop(out, "has_opinion_word")
+                    else:
+                        _add(out, text, NEUTRAL)
+    return out
+
+
 def load_domain(name: str, root: Path | None = None) -> DomainData:
     root = root or data_root()
     loaders = {
@@ -207,6 +236,7 @@ def load_domain(name: str, root: Path | None = None) -> DomainData:
         "nlpcc2013_weibo_emotion_sentences": _nlpcc,
         "cfleb_finfe_stock_forum_sentiment": _stock_forum,
         "cosmetics_aspect_clauses": _aspect_clauses,
+        "cs_enquiries": _cs_enquiries,
     }
     if name in loaders:
         return loaders[name](root)

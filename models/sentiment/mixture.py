@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from models.sentiment.corpora import AUXILIARY, TEST_DOMAINS, DomainData, load_domain
 from models.sentiment.data import text_key
 
-AUXILIARY_WEIGHT = {"cfleb_finfe_stock_forum_sentiment": 0.5, "cosmetics_aspect_clauses": 1.0}
+AUXILIARY_WEIGHT = {"cfleb_finfe_stock_forum_sentiment": 0.5, "cosmetics_aspect_clauses": 1.0, "cs_enquiries": 0.5}
 HOTEL_CATEGORY = "酒店"
 
 

@@ -89,13 +89,12 @@ def evaluate_sentiment(
     use_rules: bool = True,
 ) -> dict[str, Any]:
     """Score a model as voc uses it (model + contrast + hard-case rules) on one labelled file."""
-    from voc.sentiment import default_model_path
     from voc.sentiment.analyzer import Analyzer
 
     data = read_many([path], text_col, label_col)
     if not data.texts:
         raise ValueError(f"no labelled rows in {path}")
-    analyzer = Analyzer(model or default_model_path(), use_rules=use_rules)
+    analyzer = Analyzer(model or "cascade", use_rules=use_rules)
     result = evaluate_analyzer(analyzer, data)
     result["dropped"] = data.dropped
     return result

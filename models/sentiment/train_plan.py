@@ -27,19 +27,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", required=True, type=Path)
     parser.add_argument("--only", choices=("ship", "lodo"), default=None)
     parser.add_argument("--per-domain", type=int, default=3500)
-    parser.add_argument("--lodo-per-domain", type=int, default=1800)
+    parser.add_argument("--lodo-per-domain", type=int, default=800)
+    parser.add_argument("--lodo-per-auxiliary", type=int, default=500)
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args(argv)
     splits = benchmark_splits()
-    plan: list[tuple[str, str | None, int]] = []
+    plan: list[tuple[str, str | None, int, int]] = []
     if args.only in (None, "ship"):
-        plan.append(("ship", None, args.per_domain))
+        plan.append(("ship", None, args.per_domain, 1000))
     if args.only in (None, "lodo"):
-        plan += [(f"lodo-{d}", d, args.lodo_per_domain) for d in TEST_DOMAINS]
-    for name, held_out, per_domain in plan:
+        plan += [(f"lodo-{d}", d, args.lodo_per_domain, args.lodo_per_auxiliary) for d in TEST_DOMAINS]
+    for name, held_out, per_domain, per_auxiliary in plan:
         out = args.workdir / name
-        data, weights, counts = training_mixture(splits, held_out, per_domain=per_domain)
+        data, weights, counts = training_mixture(splits, held_out, per_domain, per_auxiliary)
         out.mkdir(parents=True, exist_ok=True)
         (out / "mixture.json").write_text(json.dumps({"held_out": held_out, "counts": counts}, indent=2))
         started = time.time()
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             if step % 20 == 0 or step == steps:
                 print(f"{name} {step}/{steps} loss {loss:.3f} {time.time() - started:.0f}s", flush=True)
 
-        config = EncoderTrainConfig(epochs=args.epochs, max_length=args.max_length)
+        config = EncoderTrainConfig(epochs=args.epochs, max_length=args.max_length, threads=args.threads)
         train_encoder(data, args.base, out, config, weights, report)
         if not (out / "export" / META_FILE).is_file():
             export_sentiment_encoder(out, Path(args.base), out / "export")

@@ -88,8 +88,8 @@ def train(
         ),
     ] = None,
     epochs: Annotated[int, typer.Option(help="Encoder epochs.")] = 1,
-    learning_rate: Annotated[float, typer.Option("--lr", help="Encoder learning rate.")] = 5e-5,
-    batch_size: Annotated[int, typer.Option(help="Encoder batch size.")] = 32,
+    learning_rate: Annotated[float, typer.Option("--lr", help="Encoder learning rate.")] = 1e-4,
+    batch_size: Annotated[int, typer.Option(help="Encoder batch size.")] = 16,
     max_length: Annotated[int, typer.Option(help="Encoder max tokens per text.")] = 96,
     per_domain: Annotated[int, typer.Option(help="Public mixture: rows per domain (80% parts).")] = 3500,
     as_json: JsonFlag = False,
@@ -126,7 +126,9 @@ def evaluate(
     data: Annotated[str | None, typer.Option("--data", help="Labelled FILE (CSV, TSV, JSON or JSONL).")] = None,
     text_col: Annotated[str, typer.Option("--text-col", help="Text column; 'review,content' tries each.")] = "text",
     label_col: Annotated[str, typer.Option("--label-col", help="Label column.")] = "label",
-    model: Annotated[str | None, typer.Option("--model", help="Model directory (default: the shipped model).")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="cascade (default), linear, encoder or a model directory.")
+    ] = None,
     no_rules: Annotated[bool, typer.Option("--no-rules", help="Score the bare model, without rules.")] = False,
     as_json: JsonFlag = False,
 ) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from voc.sentiment import rules
 from voc.sentiment.aspects import AspectMention, find_mentions, mention_input
 from voc.sentiment.backends import load_backend
-from voc.sentiment.cascade import ProbabilityBackend
+from voc.sentiment.cascade import DEFAULT_CONFIDENCE, DEFAULT_NEUTRAL_CEILING, ProbabilityBackend
 from voc.sentiment.clauses import Clause, deciding_span, split_clauses
 from voc.sentiment.linear import LinearSentimentModel
 from voc.sentiment.types import AspectSentiment, ClauseSentiment, SentimentResult
@@ -40,11 +40,13 @@ class Analyzer:
         use_rules: bool = True,
         strict: bool = True,
         backend: ProbabilityBackend | None = None,
+        cascade: tuple[float, float] = (DEFAULT_CONFIDENCE, DEFAULT_NEUTRAL_CEILING),
     ) -> None:
         """``backend`` (benchmarks) uses that object instead of loading ``model_path``; such an
         analyzer cannot be pickled."""
         self.model_path = str(model_path)
         self.strict = strict
+        self.cascade = cascade
         self._given_backend = backend
         self.aspect_model_path = str(aspect_model_path) if aspect_model_path else None
         self.contrast_weight = contrast_weight
@@ -52,7 +54,9 @@ class Analyzer:
         self._open()
 
     def _open(self) -> None:
-        self.backend: ProbabilityBackend = self._given_backend or load_backend(self.model_path, self.strict)
+        self.backend: ProbabilityBackend = self._given_backend or load_backend(
+            self.model_path, self.strict, *self.cascade
+        )
         self.aspect_model = LinearSentimentModel.load(self.aspect_model_path) if self.aspect_model_path else None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -64,10 +68,12 @@ class Analyzer:
             "contrast_weight": self.contrast_weight,
             "use_rules": self.use_rules,
             "strict": self.strict,
+            "cascade": self.cascade,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({"strict": True, "_given_backend": None, **state})
+        defaults = {"strict": True, "_given_backend": None, "cascade": (DEFAULT_CONFIDENCE, DEFAULT_NEUTRAL_CEILING)}
+        self.__dict__.update({**defaults, **state})
         self._open()
 
     @property
