@@ -19,7 +19,14 @@ topics, and how much of the corpus the largest one holds, with and without the t
 Peak memory: voc's whole build path (tokenise, embed, reduce, cluster, label) on 100,000 documents
 drawn from every labelled review/complaint set, measured as the child process's peak RSS.
 
+Embeddings compared in one run: ``--embedding ppmi-sif --embedding bge-small-zh --embedding ppmi-sif+bge``
+(tokenised once per set; the first embedding also runs the ablation and BERTopic). ``--sets`` picks the
+corpora; results go to ``bench/results/topics_<embeddings>.json`` with the library versions and core count
+(the figures move with the BLAS kernel the CPU gets: see the README's topics section).
+
     .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/bench_topics.py [--skip-bertopic]
+    .venv/bin/python bench/bench_topics.py --skip-bertopic --skip-ablation --memory-docs 0 \
+        --sets online_shopping_20k,tipdm_labelled --embedding ppmi-sif --embedding bge-small-zh
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import resource
 import subprocess
@@ -90,40 +98,47 @@ def scores(labels: list[str], predicted: list[int], keywords: list[list[str]], t
             "sample_labels": ["_".join(words[:4]) for words in keywords[:8]]}
 
 
-def run_set(name: str, texts: list[str], labels: list[str], with_bertopic: bool) -> dict[str, Any]:
-    settings = VocSettings()
+def run_set(name: str, texts: list[str], labels: list[str], with_bertopic: bool,
+            embeddings: list[str] | None = None, ablation: bool = True) -> dict[str, Any]:
+    """voc with each embedding (the first is the one the ablation and BERTopic use); tokenised once."""
+    embeddings = embeddings or [VocSettings().topic_embedding]
     started = time.perf_counter()
-    normalised, tokens, tokenizer = prepare(texts, settings)
+    normalised, tokens, tokenizer = prepare(texts, VocSettings())
     tokenize_s = time.perf_counter() - started
-    fit = build_model(settings, tokenizer.part_of_speech).fit(tokens, normalised)
-    voc_s = time.perf_counter() - started
-    result: dict[str, Any] = {"n": len(texts), "tokenize_s": round(tokenize_s, 1),
-                              "voc": {**scores(labels, fit.labels.tolist(), [t.keywords for t in fit.topics],
-                                               tokenizer, voc_s), "timings": fit.timings}}
-    print(name, "voc", json.dumps(result["voc"], ensure_ascii=False), flush=True)
-    # Ablation: the same pipeline without the refinement step (clustering labels as they are).
-    unrefined = VocSettings(topic_refine_rounds=0)
-    started = time.perf_counter()
-    fit = build_model(unrefined, tokenizer.part_of_speech).fit(tokens, normalised)
-    result["voc_without_refine"] = scores(labels, fit.labels.tolist(), [t.keywords for t in fit.topics], tokenizer,
-                                          time.perf_counter() - started + tokenize_s)
-    print(name, "voc_without_refine", json.dumps(result["voc_without_refine"], ensure_ascii=False), flush=True)
+    result: dict[str, Any] = {"n": len(texts), "tokenize_s": round(tokenize_s, 1)}
+    for embedding in embeddings:
+        settings = VocSettings(topic_embedding=embedding)
+        started = time.perf_counter()
+        fit = build_model(settings, tokenizer.part_of_speech).fit(tokens, normalised)
+        key = "voc" if embedding == embeddings[0] else f"voc[{embedding}]"
+        result[key] = {"embedding": embedding, **scores(labels, fit.labels.tolist(), [t.keywords for t in fit.topics],
+                                                          tokenizer, time.perf_counter() - started + tokenize_s),
+                       "timings": fit.timings}
+        print(name, key, json.dumps(result[key], ensure_ascii=False), flush=True)
+    if ablation:
+        # The same pipeline without the refinement step (clustering labels as they are).
+        unrefined = VocSettings(topic_embedding=embeddings[0], topic_refine_rounds=0)
+        started = time.perf_counter()
+        fit = build_model(unrefined, tokenizer.part_of_speech).fit(tokens, normalised)
+        result["voc_without_refine"] = scores(labels, fit.labels.tolist(), [t.keywords for t in fit.topics],
+                                              tokenizer, time.perf_counter() - started + tokenize_s)
+        print(name, "voc_without_refine", json.dumps(result["voc_without_refine"], ensure_ascii=False), flush=True)
     if with_bertopic:
-        result["bertopic"] = bertopic_run(tokens, normalised, labels, tokenizer, tokenize_s)
+        result["bertopic"] = bertopic_run(tokens, normalised, labels, tokenizer, tokenize_s, embeddings[0])
         print(name, "bertopic", json.dumps(result["bertopic"], ensure_ascii=False), flush=True)
     return result
 
 
 def bertopic_run(tokens: list[list[str]], texts: list[str], labels: list[str], tokenizer: Tokenizer,
-                 tokenize_s: float) -> dict[str, Any]:
+                 tokenize_s: float, embedding: str) -> dict[str, Any]:
     from bertopic import BERTopic
     from sklearn.feature_extraction.text import CountVectorizer
 
     from voc.topics.embedding import make_embedder
 
     started = time.perf_counter()
-    # the same embeddings voc uses (its default embedder, fitted on the same tokens)
-    embeddings = make_embedder(VocSettings().topic_embedding).fit_transform(tokens, texts)
+    # the same embeddings voc uses (the first --embedding, fitted on the same tokens)
+    embeddings = make_embedder(embedding).fit_transform(tokens, texts)
     # BERTopic tokenises documents itself: give it the jieba tokens joined by spaces and split on spaces.
     vectorizer = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False)
     topic_model = BERTopic(vectorizer_model=vectorizer, language="multilingual", calculate_probabilities=False)
@@ -155,24 +170,49 @@ def memory_child(count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-bertopic", action="store_true")
+    parser.add_argument("--embedding", action="append", metavar="NAME",
+                        help="topic embedding to run (repeatable; default VOC_TOPIC_EMBEDDING), e.g. ppmi-sif, "
+                        "bge-small-zh, ppmi-sif+bge; the first one also runs the ablation and BERTopic")
+    parser.add_argument("--sets", default="online_shopping_20k,tipdm_labelled,single_domain",
+                        help="comma-separated: online_shopping_20k, tipdm_labelled, single_domain")
+    parser.add_argument("--skip-ablation", action="store_true", help="no run without the refinement step")
     parser.add_argument("--memory-docs", type=int, default=100_000)
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, default=Path("bench/results/bench_topics.json"))
+    parser.add_argument("--out", type=Path, help="default bench/results/topics_<embeddings>.json")
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
         return
-    results: dict[str, Any] = {"anchor_bertopic_brief": ANCHOR}
-    results["online_shopping_20k"] = run_set("online_shopping_20k", *online_shopping(), not args.skip_bertopic)
-    results["tipdm_labelled"] = run_set("tipdm_labelled", *tipdm(), not args.skip_bertopic)
-    results["single_domain"] = {name: run_single_domain(name, texts) for name, texts in single_domain().items()}
+    embeddings = args.embedding or [VocSettings().topic_embedding]
+    sets = {name.strip() for name in args.sets.split(",") if name.strip()}
+    out = args.out or Path("bench/results") / f"topics_{'_'.join(e.replace('/', '-') for e in embeddings)}.json"
+    results: dict[str, Any] = {"anchor_bertopic_brief": ANCHOR, "embeddings": embeddings,
+                               "cpu_count": os.cpu_count(), "versions": versions()}
+    for name, loader in (("online_shopping_20k", online_shopping), ("tipdm_labelled", tipdm)):
+        if name in sets:
+            results[name] = run_set(name, *loader(), not args.skip_bertopic, embeddings, not args.skip_ablation)
+    if "single_domain" in sets:
+        results["single_domain"] = {name: run_single_domain(name, texts) for name, texts in single_domain().items()}
     if args.memory_docs:
         child = subprocess.run([sys.executable, __file__, "--memory-child", str(args.memory_docs)],
                                capture_output=True, text=True, check=True)
         results["memory"] = json.loads(child.stdout.strip().splitlines()[-1])
         print("memory", results["memory"], flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def versions() -> dict[str, str]:
+    """The libraries whose versions can move the figures."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": sys.version.split()[0]}
+    for package in ("numpy", "scipy", "scikit-learn", "hdbscan", "pyamg", "jieba", "onnxruntime", "tokenizers"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "missing"
+    return found
 
 
 if __name__ == "__main__":

@@ -262,10 +262,23 @@ class TransformerEmbedder:
 
 
 def make_embedder(name: str, *, device: str | None = None) -> Embedder:
-    """``ppmi-sif`` (the offline default), ``tfidf-svd`` (plain LSA, the first default) or a transformer
-    encoder's hub name or local path."""
-    if name in ("ppmi-sif", "ppmi", "default"):
+    """An embedder by name (``VOC_TOPIC_EMBEDDING``).
+
+    ``ppmi-sif`` (the offline default), ``tfidf-svd`` (plain LSA, the first default), ``bge-small-zh``
+    (alias ``encoder``: the fetched pretrained encoder, CLS vectors, onnxruntime; needs the ``encoder``
+    extra), ``ppmi-sif+bge`` (both views side by side, equal weight) or, for anything else, a transformer
+    encoder's hub name or local path (mean pooling, torch).
+    """
+    from voc.topics.encoder_embedding import ENCODER_NAMES, CombinedEmbedder, EncoderEmbedder
+
+    key = name.strip().lower()
+    if key in ("ppmi-sif", "ppmi", "default"):
         return PpmiSifEmbedder()
-    if name in ("tfidf-svd", "tfidf"):
+    if key in ("tfidf-svd", "tfidf"):
         return TfidfSvdEmbedder()
+    if key in ENCODER_NAMES:
+        return EncoderEmbedder()
+    parts = [part.strip() for part in key.split("+")]
+    if len(parts) > 1 and all(part in (*ENCODER_NAMES, "ppmi-sif", "ppmi", "tfidf-svd", "tfidf") for part in parts):
+        return CombinedEmbedder([make_embedder(part) for part in parts])
     return TransformerEmbedder(name, device=device)
