@@ -97,11 +97,15 @@ class VocSettings(BaseSettings):
         "encoder, or a model directory (linear, exported encoder, or a Hugging Face classifier)."
     )
     sentiment_cascade_confidence: float = Field(
-        0.97, gt=0, le=1.01, description="Cascade: the linear model answers alone only when its top polar probability "
+        0.8, gt=0, le=1.01, description="Cascade: the linear model answers alone only when its top polar probability "
         "is at least this (1.01: the encoder reads everything)."
     )
     sentiment_cascade_neutral_ceiling: float = Field(
-        0.05, ge=0, le=1, description="Cascade: ...and its neutral probability at most this."
+        0.2, ge=0, le=1, description="Cascade: ...and its neutral probability at most this."
+    )
+    sentiment_cascade_encoder_weight: float = Field(
+        0.5, ge=0, le=1, description="Cascade: where the encoder decides, its weight in the answer (the rest: the "
+        "linear model's probabilities)."
     )
     models_cache: Path | None = Field(
         None, description="Where fetched and trained models are kept (the encoder from Maven Central, its Hugging "

@@ -38,6 +38,8 @@ class EncoderTrainConfig:
     # The 21,128 × 512 word embeddings are 46% of the weights: frozen, each CPU step skips their dense
     # Adam update, and words unseen in training keep their pretrained place next to the seen ones.
     freeze_word_embeddings: bool = True
+    # continue from an earlier run's model.pt (both heads included) instead of the bare base
+    init_from: str | None = None
 
 
 def build_model(base_dir: str | Path) -> Any:
@@ -93,6 +95,8 @@ def train_encoder(
     torch.manual_seed(config.seed)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     model = build_model(base_dir)
+    if config.init_from:
+        model.load_state_dict(torch.load(Path(config.init_from) / "model.pt", weights_only=True))
     if config.freeze_word_embeddings:
         model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     polarity = [POLARITIES.index(label) for label in data.labels]

@@ -15,10 +15,26 @@ import sys
 import time
 from pathlib import Path
 
-from models.sentiment.corpora import TEST_DOMAINS
+from models.sentiment.corpora import AUXILIARY, TEST_DOMAINS, load_domain
+from models.sentiment.data import LabelledData
 from models.sentiment.encoder_train import EncoderTrainConfig, train_encoder
-from models.sentiment.mixture import benchmark_splits, training_mixture
+from models.sentiment.linear_train import train_linear
+from models.sentiment.mixture import benchmark_splits, sample, training_mixture
 from voc.encoder.export import META_FILE, export_sentiment_encoder
+
+
+def train_shipped_linear(out: Path) -> int:
+    """The cascade's linear model: every row of the six domains, at most 1,000 of each auxiliary set
+    (as in the benchmark's n-gram systems, which train on the 80% parts)."""
+    parts = [load_domain(name) for name in TEST_DOMAINS]
+    parts += [sample(load_domain(name), 1000) for name in AUXILIARY]
+    data = LabelledData()
+    for part in parts:
+        data.extend(LabelledData(part.texts, part.labels))
+    model = train_linear(data, meta={"sources": [*TEST_DOMAINS, *(f"{a} (1,000 rows)" for a in AUXILIARY)]})
+    model.save(out)
+    print(f"linear: {len(data.texts)} rows → {out}", flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,16 +48,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--init", help="continue from this earlier model directory (a second pass)")
+    parser.add_argument("--seed", type=int, default=0, help="sampling and shuffling seed")
+    parser.add_argument("--ship-name", default="ship")
+    parser.add_argument("--linear", type=Path, help="instead: train the shipped linear model into this directory")
     args = parser.parse_args(argv)
+    if args.linear:
+        return train_shipped_linear(args.linear)
     splits = benchmark_splits()
     plan: list[tuple[str, str | None, int, int]] = []
     if args.only in (None, "ship"):
-        plan.append(("ship", None, args.per_domain, 1000))
+        plan.append((args.ship_name, None, args.per_domain, 1000))
     if args.only in (None, "lodo"):
         plan += [(f"lodo-{d}", d, args.lodo_per_domain, args.lodo_per_auxiliary) for d in TEST_DOMAINS]
     for name, held_out, per_domain, per_auxiliary in plan:
         out = args.workdir / name
-        data, weights, counts = training_mixture(splits, held_out, per_domain, per_auxiliary)
+        data, weights, counts = training_mixture(splits, held_out, per_domain, per_auxiliary, seed=args.seed)
         out.mkdir(parents=True, exist_ok=True)
         (out / "mixture.json").write_text(json.dumps({"held_out": held_out, "counts": counts}, indent=2))
         started = time.time()
@@ -50,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             if step % 20 == 0 or step == steps:
                 print(f"{name} {step}/{steps} loss {loss:.3f} {time.time() - started:.0f}s", flush=True)
 
-        config = EncoderTrainConfig(epochs=args.epochs, max_length=args.max_length, threads=args.threads)
+        config = EncoderTrainConfig(epochs=args.epochs, max_length=args.max_length, threads=args.threads,
+                                    seed=args.seed, init_from=args.init)
         train_encoder(data, args.base, out, config, weights, report)
         if not (out / "export" / META_FILE).is_file():
             export_sentiment_encoder(out, Path(args.base), out / "export")

@@ -43,5 +43,9 @@ def load_analyzer(settings: VocSettings | None = None) -> SentimentAnalyzer:
         settings.sentiment_model or "cascade",
         aspect if is_linear_model_dir(aspect) else None,
         strict=settings.sentiment_model is not None,
-        cascade=(settings.sentiment_cascade_confidence, settings.sentiment_cascade_neutral_ceiling),
+        cascade=(
+            settings.sentiment_cascade_confidence,
+            settings.sentiment_cascade_neutral_ceiling,
+            settings.sentiment_cascade_encoder_weight,
+        ),
     )

@@ -11,7 +11,13 @@ import logging
 from importlib import resources
 from pathlib import Path
 
-from voc.sentiment.cascade import DEFAULT_CONFIDENCE, DEFAULT_NEUTRAL_CEILING, CascadeBackend, ProbabilityBackend
+from voc.sentiment.cascade import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_ENCODER_WEIGHT,
+    DEFAULT_NEUTRAL_CEILING,
+    CascadeBackend,
+    ProbabilityBackend,
+)
 from voc.sentiment.linear import LinearSentimentModel, is_linear_model_dir
 
 NAMED = ("cascade", "linear", "encoder")
@@ -40,6 +46,7 @@ def load_backend(
     strict: bool = True,
     confidence: float = DEFAULT_CONFIDENCE,
     neutral_ceiling: float = DEFAULT_NEUTRAL_CEILING,
+    encoder_weight: float = DEFAULT_ENCODER_WEIGHT,
 ) -> ProbabilityBackend:
     """The backend ``spec`` names. With ``strict`` off, a cascade whose encoder cannot run (the
     ``encoder`` extra not installed) falls back to the linear model and says so in the log."""
@@ -59,7 +66,7 @@ def load_backend(
                 raise
             log.warning("sentiment: the encoder cannot run (%s); using the linear model alone", exc)
             return linear
-        return CascadeBackend(linear, encoder, confidence, neutral_ceiling)
+        return CascadeBackend(linear, encoder, confidence, neutral_ceiling, encoder_weight)
     if is_linear_model_dir(name):
         return LinearSentimentModel.load(name)
     from voc.encoder.runtime import is_encoder_model_dir
