@@ -79,3 +79,21 @@ def test_cascade_sends_a_share_of_short_reviews_to_the_encoder() -> None:
     cascade = load_analyzer(VocSettings(sentiment_model="cascade")).backend
     share = float(np.mean(~cascade.linear_is_sure(cascade.linear.predict_proba(texts))))
     assert 0.05 < share < 0.6  # the linear model answers most, the encoder still decides many
+
+
+HOTLINE_ENQUIRIES = [
+    "我想问一下我的订单什么时候发货", "请帮我查一下退款进度", "你好，我要修改收货地址", "信用卡账单日是哪天",
+    "我上周买的冰箱，想问下安装师傅什么时候上门", "麻烦帮我转人工客服", "我的快递显示已签收，但我没收到，想确认一下",
+]
+COMPLAINTS = [
+    "不是不想用，是真的太卡了", "等了一个小时还没送到，饭都凉了", "客服电话打了十几次都没人接",
+    "说好的七天无理由退货，结果就是不给退", "质量太差了，用了两天就坏了",
+]
+
+
+def test_enquiries_are_no_longer_all_negative_and_complaints_stay_negative() -> None:
+    # the four-set linear model labelled all seven enquiries negative (most above 0.9)
+    results = load_analyzer(VocSettings()).analyze(HOTLINE_ENQUIRIES + COMPLAINTS)
+    enquiries, complaints = results[: len(HOTLINE_ENQUIRIES)], results[len(HOTLINE_ENQUIRIES) :]
+    assert sum(r.label == "neutral" for r in enquiries) >= 4
+    assert all(r.label == "negative" for r in complaints)

@@ -137,7 +137,9 @@ class _Fixed:
 def test_cascade_sends_only_unsure_texts_to_the_encoder() -> None:
     linear = _Fixed({"sure": (0.01, 0.01, 0.98), "weak": (0.3, 0.1, 0.6), "neutralish": (0.02, 0.1, 0.88)})
     encoder = _Fixed({"weak": (0.7, 0.2, 0.1), "neutralish": (0.1, 0.8, 0.1)})
-    cascade = CascadeBackend(linear, encoder, confidence=0.95, neutral_ceiling=0.05)
+    cascade = CascadeBackend(linear, encoder, confidence=0.95, neutral_ceiling=0.05, encoder_weight=1.0)
     proba = cascade.predict_proba(["sure", "weak", "neutralish"])
     assert encoder.calls == [["weak", "neutralish"]]
     np.testing.assert_allclose(proba, [(0.01, 0.01, 0.98), (0.7, 0.2, 0.1), (0.1, 0.8, 0.1)])
+    mixed = CascadeBackend(linear, encoder, confidence=0.95, neutral_ceiling=0.05, encoder_weight=0.5)
+    np.testing.assert_allclose(mixed.predict_proba(["sure", "weak"]), [(0.01, 0.01, 0.98), (0.5, 0.15, 0.35)])
