@@ -50,6 +50,7 @@ def test_clause_offsets_point_into_the_text(analyzer) -> None:  # type: ignore[n
     [
         ("不是不好吃", "positive"),  # double negation
         ("并不是不满意，只是有点小贵", "positive"),
+        ("并不是不满意，只是物流太慢了，客服也不回", "negative"),  # the negated clause is not the whole text
         ("味道不怎么好", "negative"),
         ("虽然包装很精美，但是味道很差", "negative"),  # the later clause decides
         ("虽然送得有点慢，但是味道真的很棒", "positive"),

@@ -94,9 +94,29 @@ def cue_polarity(text: str) -> tuple[int, str] | None:
             return -1, "sarcasm"
     if DOUBLE_NEGATION_RE.search(text):
         hits = [h for h in lx.lexicon_hits(text) if lx.negation_count(text, h[0]) >= 2]
-        if hits:
+        if hits and _other_clauses_against(text, hits[-1]) < 2:
             return hits[-1][2], "double_negation"
     return None
+
+
+_CLAUSE_RE = re.compile(r"[^，,。.！!？?；;~～\n]+")
+_NEGATED_RE = re.compile(r"不|没")
+
+
+def _other_clauses_against(text: str, hit: tuple[int, int, int]) -> int:
+    """Clauses besides the double-negated one that point the other way (an opinion word of the
+    opposite sign, or, against praise, a plain 不/没: 客服也不回). One such clause is a reservation
+    (并不是不满意，只是有点小贵 stays positive); two or more outweigh the negated clause, so the cue
+    leaves the text to the model instead of turning all of it (并不是不满意，只是物流太慢了，客服也不回)."""
+    count = 0
+    for clause in _CLAUSE_RE.finditer(text):
+        if clause.start() <= hit[0] < clause.end():
+            continue
+        polarities = [h[2] for h in lx.lexicon_hits(clause.group())]
+        against = any(p * hit[2] < 0 for p in polarities)
+        if against or (hit[2] > 0 and not polarities and _NEGATED_RE.search(clause.group())):
+            count += 1
+    return count
 
 
 def is_neutral_request(text: str) -> bool:
