@@ -143,3 +143,28 @@ def test_cascade_sends_only_unsure_texts_to_the_encoder() -> None:
     np.testing.assert_allclose(proba, [(0.01, 0.01, 0.98), (0.7, 0.2, 0.1), (0.1, 0.8, 0.1)])
     mixed = CascadeBackend(linear, encoder, confidence=0.95, neutral_ceiling=0.05, encoder_weight=0.5)
     np.testing.assert_allclose(mixed.predict_proba(["sure", "weak"]), [(0.01, 0.01, 0.98), (0.5, 0.15, 0.35)])
+
+
+class _Unsure:
+    """Answers every text with an unsure distribution and records what it was asked."""
+
+    has_neutral = True
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        self.asked += list(texts)
+        return np.tile([0.4, 0.2, 0.4], (len(texts), 1))
+
+
+def test_cascade_decides_documents_and_its_linear_stage_the_clauses() -> None:
+    from voc.sentiment.analyzer import Analyzer
+
+    linear, encoder = _Unsure(), _Unsure()
+    text = "快递很快，包装也很好，就是价格有点贵，客服态度一般"
+    result = Analyzer("<test>", backend=CascadeBackend(linear, encoder)).analyze([text])[0]
+    assert len(result.clauses) == 4
+    assert text in encoder.asked  # the document went to the encoder
+    assert not {c.text for c in result.clauses} & set(encoder.asked)  # no clause did
+    assert {c.text for c in result.clauses} <= set(linear.asked)
