@@ -94,6 +94,11 @@ def _macro_f1(test: LabelledData, proba: np.ndarray) -> float:
     return score_labels(test.labels, decide(proba, binary))["macro_f1"]
 
 
+def _accuracy(test: LabelledData, proba: np.ndarray) -> float:
+    binary = "neutral" not in set(test.labels)
+    return score_labels(test.labels, decide(proba, binary))["accuracy"]
+
+
 @dataclass
 class Systems:
     """The systems of one training set-up, each memoised."""
@@ -114,11 +119,14 @@ class Systems:
 def evaluate(trained: Systems, test: DomainData) -> dict[str, Any]:
     linear, encoder = trained.linear, trained.encoder
     row: dict[str, Any] = {"n_test": len(test.texts), "train_rows": trained.train_rows}
-    row["tfidf_lr"] = _macro_f1(test, trained.anchor.predict_proba(test.texts))  # plain, as anchors are
+    anchor_proba = trained.anchor.predict_proba(test.texts)  # plain, as anchors are
+    row["tfidf_lr"] = _macro_f1(test, anchor_proba)
+    row["accuracy"] = {"tfidf_lr": _accuracy(test, anchor_proba)}
     for name, backend in (("linear", linear), ("encoder", encoder)):
         for rules in (False, True):
-            analyzer = Analyzer("<bench>", use_rules=rules, backend=backend)
-            row[name + ("+rules" if rules else "")] = _macro_f1(test, analyzer.document_probabilities(test.texts))
+            proba = Analyzer("<bench>", use_rules=rules, backend=backend).document_probabilities(test.texts)
+            row[name + ("+rules" if rules else "")] = _macro_f1(test, proba)
+            row["accuracy"][name + ("+rules" if rules else "")] = _accuracy(test, proba)
     sweep = {}
     for confidence in SWEEP_CONFIDENCE:
         for ceiling in SWEEP_NEUTRAL:
@@ -133,6 +141,7 @@ def evaluate(trained: Systems, test: DomainData) -> dict[str, Any]:
     for rules in (False, True):
         proba = Analyzer("<bench>", use_rules=rules, backend=shipped).document_probabilities(test.texts)
         row["cascade" + ("+rules" if rules else "")] = _macro_f1(test, proba)
+        row["accuracy"]["cascade" + ("+rules" if rules else "")] = _accuracy(test, proba)
     return row
 
 
