@@ -168,3 +168,11 @@ def test_cascade_decides_documents_and_its_linear_stage_the_clauses() -> None:
     assert text in encoder.asked  # the document went to the encoder
     assert not {c.text for c in result.clauses} & set(encoder.asked)  # no clause did
     assert {c.text for c in result.clauses} <= set(linear.asked)
+
+
+def test_one_backend_scores_a_single_clause_document_once() -> None:
+    from voc.sentiment.analyzer import Analyzer
+
+    backend = _Unsure()
+    Analyzer("<test>", backend=backend).analyze(["太慢了", "味道不错，分量足"])
+    assert sorted(backend.asked) == sorted(["太慢了", "味道不错，分量足", "味道不错", "分量足"])
