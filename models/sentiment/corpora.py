@@ -30,6 +30,7 @@ import csv
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from models.sentiment.data import (
@@ -228,7 +229,14 @@ def _cs_enquiries(root: Path) -> DomainData:
 
 
 def load_domain(name: str, root: Path | None = None) -> DomainData:
-    root = root or data_root()
+    """One set, read once per process (the leave-one-domain-out plan and bench ask for every
+    auxiliary set once per held-out domain; the enquiry set alone is 180k lines through the
+    lexicon). The result is shared: callers copy (``mixture`` subsets) and never modify it."""
+    return _load_domain(name, root or data_root())
+
+
+@cache
+def _load_domain(name: str, root: Path) -> DomainData:
     loaders = {
         "smp2020_ewect": _smp2020,
         "online_shopping_10_cats": _online_shopping,
