@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from voc.indicators.model import STATUSES, Indicator, IndicatorTree, valid_id
+from voc.indicators.rules import RuleSyntaxError, parse_rule
 
 FORMATS = ("yaml", "json", "xlsx")
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -34,6 +35,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("status", "状态"),
     "parent_id": ("parent_id", "parent", "上级", "上级编号", "父级", "父级编号", "上级指标编号"),
     "kind": ("kind", "type", "类型"),
+    "rule": ("rule", "规则", "匹配规则", "布尔规则"),
+    "exclude": ("exclude", "exclude_rule", "排除", "排除规则"),
 }
 _STATUS_ALIASES = {"启用": "active", "有效": "active", "草稿": "draft", "停用": "retired", "废弃": "retired"}
 _SPLIT_RE = re.compile(r"[,，、;；|/\n]+")
@@ -76,6 +79,18 @@ def _status(value: Any, where: str) -> str:
     if status not in STATUSES:
         raise IndicatorFileError(f"{where}: unknown status {value!r} (one of {', '.join(STATUSES)})")
     return status
+
+
+def _rule(value: Any, where: str, name: str) -> str:
+    """A rule's text, checked for syntax here so that a bad rule stops the import (terms are checked
+    against the tokenizer by the service, which has one)."""
+    text = "" if value is None else str(value).strip()
+    if text:
+        try:
+            parse_rule(text)
+        except RuleSyntaxError as exc:
+            raise IndicatorFileError(f"{where}: {name} {text!r}: {exc}") from None
+    return text
 
 
 class _Builder:
@@ -125,6 +140,8 @@ class _Builder:
             synonyms=_words(_field(item, "synonyms"), f"{self.origin}: {here}"),
             survey_question=str(question).strip() if question else None,
             status=_status(_field(item, "status"), f"{self.origin}: {here}"),
+            rule=_rule(_field(item, "rule"), f"{self.origin}: {here}", "rule"),
+            exclude=_rule(_field(item, "exclude"), f"{self.origin}: {here}", "exclude"),
             kind="group" if is_group else "indicator", children=children,
         )
 

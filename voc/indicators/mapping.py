@@ -2,6 +2,8 @@
 
 Per clause, in order of trust:
 
+0. the indicator's boolean ``rule`` over the clause's tokens (``voc.indicators.rules``); its ``exclude``
+   rule vetoes the indicator for that clause on every path below;
 1. keyword / name / synonym match on jieba tokens (the indicator's terms are tokenised by the same
    tokenizer, so synonym folding and multi-token keywords match as the document's tokens do);
 2. the clause's aspect results (物流配送, 价格, … from the sentiment stage) through the indicator whose
@@ -24,12 +26,13 @@ import scipy.sparse as sp
 from voc.indicators.corpus import ClauseView, DocView
 from voc.indicators.embedding import CharNgramEncoder, Encoder, cosine
 from voc.indicators.model import IndicatorTree
+from voc.indicators.rules.indicators import IndicatorRules
 from voc.sentiment.lexicon import ASPECT_TERMS
 from voc.text.tokenize import Tokenizer
 
-SCORES = {"name": 1.0, "keyword": 1.0, "synonym": 0.9, "aspect": 0.8}
+SCORES = {"rule": 1.0, "name": 1.0, "keyword": 1.0, "synonym": 0.9, "aspect": 0.8}
 EMBEDDING_THRESHOLD = 0.55  # char 1-2-gram cosine; below this, clause-to-indicator matches were mostly noise
-VIA_ORDER = ("keyword", "name", "synonym", "aspect", "embedding")
+VIA_ORDER = ("rule", "keyword", "name", "synonym", "aspect", "embedding")
 
 
 @dataclass(slots=True)
@@ -54,6 +57,7 @@ class MappedClause:
     clause: ClauseView
     tokens: list[str]
     indicator_ids: set[str] = field(default_factory=set)
+    excluded: set[str] = field(default_factory=set)  # indicators whose exclude rule matches this clause
 
 
 @dataclass(slots=True)
@@ -83,6 +87,7 @@ class Mapper:
         # dense: a tree is small, and sparse clauses times a dense matrix is the fast product
         self.vectors = np.asarray(vectors.toarray() if sp.issparse(vectors) else vectors, dtype=np.float32)
         self.aspect_nodes = self._aspect_nodes()
+        self.rules = IndicatorRules(self.nodes, tokenizer)
 
     def _aspect_nodes(self) -> dict[str, str]:
         """Aspect category → the node named by it (its name or a term) covering most of its vocabulary.
@@ -124,7 +129,7 @@ class Mapper:
                     clause = mapped.clause
                     _offer(best, mapped, Mention(doc.id, self.nodes[top].id, round(float(row[top]), 4), "embedding",
                                                  clause.label, "", clause.start, clause.end, clause.text))
-        return [DocumentMapping(doc.id, list(best.values()), clauses)
+        return [DocumentMapping(doc.id, self.rules.allowed(list(best.values()), clauses), clauses)
                 for (best, clauses), doc in zip(states, docs, strict=True)]
 
     def _exact(self, doc: DocView) -> tuple[dict[str, Mention], list[MappedClause]]:
@@ -136,6 +141,10 @@ class Mapper:
             aspect = _aspect_in(doc.aspects, clause)
             polarity = aspect["polarity"] if aspect else clause.label
             opinion = aspect["opinion"] if aspect else ""
+            mapped.excluded = self.rules.excluded(mapped.tokens)
+            for node_id, match in self.rules.hits(mapped.tokens, mapped.excluded):
+                _offer(best, mapped, Mention(doc.id, node_id, SCORES["rule"], "rule", polarity, match.term[:128],
+                                             clause.start, clause.end, clause.text, opinion))
             for node_id, kind, term in self.term_hits(mapped.tokens):
                 _offer(best, mapped, Mention(doc.id, node_id, SCORES[kind], kind, polarity, term, clause.start,
                                              clause.end, clause.text, opinion))
@@ -174,6 +183,8 @@ class Mapper:
 
 
 def _offer(best: dict[str, Mention], mapped: MappedClause, mention: Mention) -> None:
+    if mention.indicator_id in mapped.excluded:
+        return
     mapped.indicator_ids.add(mention.indicator_id)
     old = best.get(mention.indicator_id)
     if old is None or mention.score > old.score:

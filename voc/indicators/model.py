@@ -27,6 +27,8 @@ class Indicator:
     synonyms: list[str] = field(default_factory=list)
     survey_question: str | None = None
     status: str = "active"
+    rule: str = ""  # boolean rule over tokens that maps a clause here (syntax: voc.indicators.rules)
+    exclude: str = ""  # a clause this rule matches never maps here, by any path
     version: int = 1  # the tree version in which this node last changed
     kind: NodeKind = "indicator"
     children: list[Indicator] = field(default_factory=list)
@@ -45,6 +47,7 @@ class Indicator:
             "id": self.id, "name": self.name, "kind": "group" if self.is_group else "indicator",
             "definition": self.definition, "keywords": list(self.keywords), "synonyms": list(self.synonyms),
             "survey_question": self.survey_question, "status": self.status, "version": self.version,
+            "rule": self.rule, "exclude": self.exclude,
         }
         if self.children:
             data["children"] = [child.to_dict() for child in self.children]
@@ -53,7 +56,8 @@ class Indicator:
     def content(self) -> dict[str, Any]:
         """The fields a version diff compares (not children, not the version stamp)."""
         return {"name": self.name, "definition": self.definition, "keywords": self.keywords,
-                "synonyms": self.synonyms, "survey_question": self.survey_question, "status": self.status}
+                "synonyms": self.synonyms, "survey_question": self.survey_question, "status": self.status,
+                "rule": self.rule, "exclude": self.exclude}
 
 
 @dataclass(slots=True)
@@ -161,6 +165,7 @@ def _node_from_dict(data: dict[str, Any]) -> Indicator:
         id=data["id"], name=data["name"], definition=data.get("definition") or "",
         keywords=list(data.get("keywords") or []), synonyms=list(data.get("synonyms") or []),
         survey_question=data.get("survey_question"), status=data.get("status") or "active",
+        rule=data.get("rule") or "", exclude=data.get("exclude") or "",
         version=int(data.get("version") or 1), kind=data.get("kind") or "indicator",
         children=[_node_from_dict(child) for child in data.get("children") or []],
     )

@@ -26,6 +26,9 @@ from voc.indicators.io import IndicatorFileError, dump_tree, parse_tree, read_tr
 from voc.indicators.mapping import Mapper
 from voc.indicators.model import IndicatorTree, diff_trees
 from voc.indicators.review import ACTIONS, STATUS_OF, ReviewError, accept, merge, same_evidence
+from voc.indicators.rules import Rule, parse_rule
+from voc.indicators.rules.indicators import rule_problems
+from voc.indicators.rules.preview import preview
 from voc.indicators.store import IndicatorStore
 from voc.indicators.suggest import Suggester, suggestion_id
 from voc.indicators.tables import indicator_mapped
@@ -76,6 +79,9 @@ class IndicatorService:
             tree = read_tree(source, fmt)
         else:
             tree = parse_tree(source)
+        problems = rule_problems((loc.node for loc in tree.walk()), self.voc.tokenizer)
+        if problems:
+            raise IndicatorFileError("; ".join(problems[:5]))
         with self._begin() as conn:
             previous = self.store.tree(conn)
             version = self.store.save_tree(conn, tree, author, note)
@@ -155,6 +161,14 @@ class IndicatorService:
                                                *scope_conditions(sources, industries))).all())
             mentions = [m for m in self.store.mentions(conn, tree.version) if m["document_id"] in created]
         return coverage(tree, mentions, created, len(created))
+
+    def preview_rule(self, rule: str | Rule, *, limit: int = 20, sources: Sequence[str] = (),
+                     industries: Sequence[str] = (), max_documents: int | None = None) -> dict[str, Any]:
+        """How a rule would match the stored documents (no indicator tree needed); raises
+        ``RuleSyntaxError`` for a bad rule."""
+        parsed = rule if isinstance(rule, Rule) else parse_rule(rule, self.voc.tokenizer)
+        batches = iter_docs(self.voc.store.engine, sources=sources, industries=industries)
+        return preview(parsed, batches, self.voc.tokenizer, limit=limit, max_documents=max_documents)
 
     # --- suggestions and review ---------------------------------------------------------------
     def suggest(self, *, min_count: int | None = None, min_share: float = MIN_SHARE, topics: bool = True,

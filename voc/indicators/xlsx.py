@@ -11,7 +11,7 @@ from voc.indicators.model import IndicatorTree
 from voc.spreadsheet_safety import append_text_safe_row
 
 COLUMNS = ("id", "parent_id", "level", "kind", "name", "definition", "keywords", "synonyms", "survey_question",
-           "status", "version")
+           "status", "version", "rule", "exclude")
 _PREFERRED_SHEETS = ("indicators", "指标体系", "指标")
 
 
@@ -157,5 +157,5 @@ def write_xlsx(tree: IndicatorTree, target: IO[bytes] | Path) -> None:
         append_text_safe_row(sheet, [
             node.id, loc.parent.id if loc.parent else None, loc.level, "group" if node.is_group else "indicator",
             node.name, node.definition, "、".join(node.keywords), "、".join(node.synonyms), node.survey_question,
-            node.status, node.version])
+            node.status, node.version, node.rule, node.exclude])
     workbook.save(target)
