@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.schemas import Name, Strict, Timestamp
+from api.schemas import Name, Strict, Text, Timestamp
 
 NodeStatus = Literal["active", "draft", "retired"]
 SuggestionStatus = Literal["pending", "accepted", "merged", "rejected"]
@@ -22,6 +22,8 @@ class IndicatorNode(BaseModel):
     survey_question: str | None
     status: NodeStatus
     version: int = Field(description="The tree version in which this node last changed.")
+    rule: str = Field("", description="Boolean rule over jieba tokens that maps a clause here (see the README).")
+    exclude: str = Field("", description="A clause this rule matches never maps here, by any path.")
     children: list[IndicatorNode] = Field(default_factory=list)
 
 
@@ -199,3 +201,30 @@ class ReviewOut(SuggestionOut):
     version: int = Field(description="The tree version after the review.")
     indicator: IndicatorNode | None = Field(None, description="Accept: the new indicator.")
     keywords_added: list[str] | None = Field(None, description="Merge: keywords added to the target.")
+
+
+class RulePreviewIn(Strict):
+    rule: Text = Field(max_length=2000, description="The rule, e.g. `(退款 OR 退钱) AND 到账 NOT 运费险`; "
+                      "rules are at most 500 characters (longer ones get a 422 naming the limit).")
+    limit: int = Field(20, ge=0, le=100, description="Sample size.")
+    source: list[Literal["survey", "hotline", "review"]] = Field(default_factory=list, max_length=3,
+                                                                 description="Only these sources.")
+    industry: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=50, description="Only these industries.")
+
+
+class RuleSample(BaseModel):
+    document_id: str
+    text: str = Field(description="The stored (PII-masked) text: the whole document, or a long one's clause "
+                                  "in context.")
+    span_start: int = Field(description="Where the matched words start in `text`.")
+    span_end: int = Field(description="Where they end (exclusive).")
+    term: str = Field(description="The matched words.")
+
+
+class RulePreviewOut(BaseModel):
+    rule: str = Field(description="The rule in canonical form.")
+    matches: int = Field(description="Documents with at least one matching clause.")
+    documents_scanned: int
+    truncated: bool = Field(description="Scanning stopped at the route's document limit.")
+    sample: list[RuleSample]

@@ -17,7 +17,16 @@ from starlette.datastructures import UploadFile
 from api.auth import ApiKey
 from api.deps import ApiState, State, require
 from api.errors import ApiError, ErrorResponse
-from api.indicator_schemas import AuditLog, CoverageOut, DiffOut, ImportResult, IndicatorTreeOut, VersionList
+from api.indicator_schemas import (
+    AuditLog,
+    CoverageOut,
+    DiffOut,
+    ImportResult,
+    IndicatorTreeOut,
+    RulePreviewIn,
+    RulePreviewOut,
+    VersionList,
+)
 from api.routes.upload import _safe_name, _save
 
 if TYPE_CHECKING:
@@ -204,3 +213,25 @@ def audit(state: State, _key: Annotated[ApiKey, Depends(require("read"))],
           target: Annotated[str | None, Query(max_length=200, description="Only entries about this id.")] = None,
           ) -> dict[str, Any]:
     return {"entries": state.voc.indicators.audit(limit, target)}
+
+
+PREVIEW_MAX_DOCUMENTS = 20_000  # a preview is interactive: past this it reports `truncated` instead of waiting
+
+
+@router.post("/indicators/preview-rule", response_model=RulePreviewOut, summary="Try a rule on stored documents",
+             description="Runs a boolean rule over the stored documents' clauses (no tree needed): documents that "
+                         "match, and a sample with the matched words' span. Syntax: `AND`, `OR`, `NOT`, "
+                         "`\"phrase\"`, `a NEAR/5 b`, `NEG(满意)`, parentheses. A bad rule is a 422 whose details "
+                         "give the character position. Texts are the stored, PII-masked ones.",
+             responses={422: {"model": ErrorResponse, "description": "the rule cannot be parsed"}})
+def preview_rule(body: RulePreviewIn, state: State, _key: Annotated[ApiKey, Depends(require("read"))],
+                 ) -> dict[str, Any]:
+    from voc.indicators.rules import RuleSyntaxError
+
+    try:
+        return state.voc.indicators.preview_rule(body.rule, limit=body.limit, sources=body.source,
+                                                 industries=body.industry, max_documents=PREVIEW_MAX_DOCUMENTS)
+    except RuleSyntaxError as exc:
+        raise ApiError(422, str(exc), code="invalid_rule", details=[
+            {"field": "body.rule", "message": exc.message, "type": "rule_syntax", "position": exc.position,
+             "chinese": exc.chinese}]) from None

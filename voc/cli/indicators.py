@@ -250,6 +250,51 @@ def audit_command(
                              f"{json.dumps(item['detail'], ensure_ascii=False)[:100]}", highlight=False)
 
 
+@indicators_app.command("preview-rule")
+def preview_rule_command(
+    rule: Annotated[str, typer.Argument(metavar="RULE", help="e.g. '(退款 OR 退钱) AND (到账 OR 太慢) NOT 运费险'.")],
+    limit: Annotated[int, typer.Option("--limit", min=0, max=500, help="Sample size.")] = 10,
+    max_documents: Annotated[int | None, typer.Option("--max-documents", min=1,
+                                                      help="Stop after this many documents.")] = None,
+    source: SourceOpt = None,
+    industry: IndustryOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Try a rule on the stored documents: matching documents and a sample with the match marked.
+
+    \b
+    Words are matched as jieba tokens, per clause. Operators in capitals:
+      a AND b · a OR b · NOT a · a NOT b (= a AND NOT b) · (…) · "退款 到账" (phrase)
+      a NEAR/5 b   both, either order, at most 5 tokens apart (1-50)
+      满意 misses 不满意 (a 不/没/没有/未/别/无 in the 2 tokens before); NEG(满意) matches only that
+    Precedence NEAR > NOT > AND > OR; two words with no operator between them are an error.
+    A bad rule exits with 2."""
+    from rich.markup import escape
+    from rich.text import Text
+
+    from voc.indicators.rules import RuleSyntaxError
+
+    with _service() as svc:
+        try:
+            result = svc.preview_rule(rule, limit=limit, sources=source or (), industries=industry or (),
+                                      max_documents=max_documents)
+        except RuleSyntaxError as exc:
+            raise fail(str(exc)) from None
+    if as_json:
+        emit_json(result)
+        return
+    more = " (stopped at --max-documents)" if result["truncated"] else ""
+    common.console.print(f"{result['matches']} of {result['documents_scanned']} documents match "
+                         f"{escape(result['rule'])}{more}", highlight=False)
+    for item in result["sample"]:
+        # a Text, not markup: stored texts may hold anything, brackets included
+        line = Text(f"{item['document_id']}  ")
+        offset = len(line)
+        line.append(item["text"])
+        line.stylize("reverse", offset + item["span_start"], offset + item["span_end"])
+        common.console.print(line, highlight=False)
+
+
 PUBLIC_KEYS = ("id", "name", "definition", "keywords", "parent", "priority", "survey_question", "sources",
                "evidence")
 
