@@ -204,3 +204,23 @@ def test_export_reads_back_as_the_same_tree_and_imports_are_audited(env: ApiEnv)
     assert [(e["action"], e["actor"]) for e in entries] == [("tree.import", _who(env, "designer"))] * 3
     assert [e["version"] for e in entries] == sorted((e["version"] for e in entries), reverse=True)
     assert _get(env, "/v1/indicators/audit", target="nobody") == {"entries": []}
+
+
+def test_preview_rule_counts_samples_and_rejects_bad_rules(env: ApiEnv) -> None:
+    url = "/v1/indicators/preview-rule"
+    response = env.client.post(url, json={"rule": "退款 OR NEG(满意)", "limit": 2}, headers=env.headers("researcher"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["rule"] == "退款 OR NEG(满意)" and body["truncated"] is False
+    assert 0 < body["documents_scanned"] <= env.documents  # type: ignore[attr-defined]
+    assert body["matches"] >= 4 and len(body["sample"]) == 2
+    for item in body["sample"]:
+        marked = item["text"][item["span_start"]:item["span_end"]]
+        assert "退款" in marked or "满意" in marked, item
+    bad = env.client.post(url, json={"rule": "退款 AND"}, headers=env.headers("service"))
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_rule"
+    [detail] = bad.json()["error"]["details"]
+    assert detail["position"] == 3 and "needs a word" in detail["message"] and detail["field"] == "body.rule"
+    for body in ({"rule": "退款", "limit": 1000}, {"rule": ""}, {"rule": "退款", "extra": 1}):
+        assert env.client.post(url, json=body, headers=env.headers("researcher")).status_code == 422, body
+    assert env.client.post(url, json={"rule": "退款"}).status_code == 401

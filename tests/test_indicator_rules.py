@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -332,3 +334,31 @@ def test_cli_preview_rule(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(bad.stderr.strip().splitlines()) == 1
     helped = runner.invoke(app, ["indicators", "preview-rule", "--help"])
     assert "NEAR/5" in helped.stdout and "NEG(满意)" in helped.stdout
+
+
+# --- the web UI's preview ---------------------------------------------------------------------------
+
+UI = Path(__file__).resolve().parents[1] / "api" / "ui"
+
+
+def test_web_ui_preview_puts_server_text_in_text_nodes_only() -> None:
+    source = (UI / "rules.js").read_text(encoding="utf-8")
+    assert not any(sink in source for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"))
+    template = source[source.index("el(`"):source.index("`);", source.index("el(`"))]
+    assert "${" not in template  # the one markup template holds no data
+    assert 'from "./rules.js"' in (UI / "indicators.js").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_web_ui_marks_the_span_by_code_point() -> None:
+    """The API counts code points; JS strings count UTF-16 units: an emoji before the span must not
+    shift the mark, and markup in the text stays text."""
+    text = "😀<img src=x onerror=alert(1)>退款没到账"
+    start = text.index("退款")
+    script = ("globalThis.document = { createElement: (tag) => ({ tag, textContent: '' }) };\n"
+              f"const {{ markedText }} = await import({json.dumps((UI / 'rules.js').as_uri())});\n"
+              f"const [before, mark, after] = markedText({json.dumps(text)}, {start}, {start + 2});\n"
+              "console.log(JSON.stringify([before, mark.tag, mark.textContent, after]));")
+    out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60,
+                         check=True).stdout
+    assert json.loads(out) == ["😀<img src=x onerror=alert(1)>", "mark", "退款", "没到账"]

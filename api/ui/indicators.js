@@ -1,6 +1,7 @@
 // Indicators: the tree with coverage per indicator, the suggestion queue (accept / merge / reject with a
 // reason) and the version history with diffs.
 import { api, download } from "./api.js";
+import { rulePreview } from "./rules.js";
 import { bar, day, el, esc, num, pct, sparkline } from "./util.js";
 
 const STATUS = { pending: "待审 pending", accepted: "已采纳 accepted", merged: "已合并 merged", rejected: "已拒绝 rejected" };
@@ -11,6 +12,7 @@ export async function indicatorsView(main, ctx, params) {
       <span id="export" class="export" hidden>导出 export: <button type="button" class="link" value="xlsx">XLSX</button>
         <button type="button" class="link" value="yaml">YAML</button> <button type="button" class="link" value="json">JSON</button></span></h2>
       <div id="tree"></div>
+      <div id="rule-preview"></div>
       <h2>版本历史 <small>Versions</small></h2><ol id="versions" class="versions" reversed></ol><div id="diff"></div></div>
     <div><h2>建议新指标 <small>Suggested indicators</small>
       <select id="sugg-status" aria-label="status"><option value="pending">待审 pending</option><option value="">全部 all</option></select></h2>
@@ -18,6 +20,8 @@ export async function indicatorsView(main, ctx, params) {
   const $ = (s) => main.querySelector(s);
   $("#sugg-status").value = params.get("status") ?? "pending";
   let leaves = [];
+  const preview = rulePreview(ctx);
+  $("#rule-preview").append(preview.element);
 
   async function loadTree() {
     let tree;
@@ -47,11 +51,16 @@ export async function indicatorsView(main, ctx, params) {
         <span class="n">${num(r?.mentions)}</span><span>${bar(r?.share)} ${pct(r?.share)}</span>
         <span class="net ${r?.net_sentiment < 0 ? "neg" : "pos"}">净 net ${r?.net_sentiment == null ? "–" : r.net_sentiment.toFixed(2)}</span>
         ${sparkline((r?.trend || []).map((p) => p.mentions), { width: 80, height: 18, label: `${n.name} trend` })}
-        ${r?.no_evidence ? '<span class="badge warn">无提及 no evidence</span>' : ""}</div>
+        ${r?.no_evidence ? '<span class="badge warn">无提及 no evidence</span>' : ""}
+        ${n.rule ? `<button type="button" class="link rule" title="规则 rule: 点击预览 click to preview">${esc(n.rule)}</button>` : ""}</div>
         ${n.children?.length ? render(n.children) : ""}</li>`;
     }).join("")}</ul>`;
-    $("#tree").replaceChildren(el(`<div class="tree"><p class="muted">${num(cov.mapped_documents)} / ${num(cov.documents)} 条文档映射到指标
-      (mapped) · 列 columns: 提及 mentions · 占比 share · 净情感 net sentiment · 趋势 trend</p>${render(tree.indicators)}</div>`));
+    const treeBox = el(`<div class="tree"><p class="muted">${num(cov.mapped_documents)} / ${num(cov.documents)} 条文档映射到指标
+      (mapped) · 列 columns: 提及 mentions · 占比 share · 净情感 net sentiment · 趋势 trend</p>${render(tree.indicators)}</div>`);
+    for (const button of treeBox.querySelectorAll("button.rule")) {
+      button.addEventListener("click", () => preview.setRule(button.textContent));
+    }
+    $("#tree").replaceChildren(treeBox);
     return true;
   }
 
