@@ -362,3 +362,22 @@ def test_web_ui_marks_the_span_by_code_point() -> None:
     out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60,
                          check=True).stdout
     assert json.loads(out) == ["😀<img src=x onerror=alert(1)>", "mark", "退款", "没到账"]
+
+
+def test_the_store_keeps_rules_and_coverage_counts_rule_mentions(home: Path, tmp_path: Path) -> None:
+    private = tmp_path / "home"  # a copy: this test stores a tree, the preview tests above need none
+    private.mkdir()
+    (private / "voc.sqlite").write_bytes((home / "voc.sqlite").read_bytes())
+    voc = Voc(VocSettings(home=private, workers=1))
+    try:
+        service = IndicatorService(voc)
+        service.import_tree(TREE, author="alice")
+        stored = service.tree().find("refund").node
+        assert (stored.rule, stored.exclude) == (TREE["indicators"][0]["rule"], "运费险")
+        assert service.show()["indicators"][1]["rule"] == "NEG(满意)"
+        rows = {row["id"]: row for row in service.coverage()["indicators"]}
+        # five documents say 退款/退钱; 运费险退款没到账 is excluded; 退钱太慢 is the rule's own
+        assert rows["refund"]["via"] == {"rule": 1, "keyword": 3} and rows["refund"]["mentions"] == 4
+        assert rows["satisfaction"]["via"]["rule"] == 1  # 我不满意…; 满意 alone (退款很快，满意) is not a rule hit
+    finally:
+        voc.close()

@@ -235,3 +235,20 @@ def test_roles_hide_what_they_cannot_do(browser: Any, server: Server) -> None:
     page.locator("#key-form button").click()
     expect(page.locator("#key-error")).to_contain_text("401 unauthorized")
     shot(page, server, "roles")
+
+
+def test_preview_a_rule(browser: Any, server: Server) -> None:
+    expect = sync_api.expect
+    page = open_page(browser, server, "researcher", "#/indicators")
+    form = page.locator("form.rule-preview")
+    form.locator("textarea").fill("外卖 OR NEG(满意)")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".rule-summary")).to_contain_text("documents match")
+    marked = form.locator(".rule-sample mark").first
+    expect(marked).to_be_visible()
+    assert marked.inner_text() and ("外卖" in marked.inner_text() or "满意" in marked.inner_text())
+    form.locator("textarea").fill("外卖 AND")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".rule-error")).to_contain_text("needs a word")
+    expect(form.locator(".rule-sample li")).to_have_count(0)
+    shot(page, server, "rule-preview")

@@ -69,7 +69,7 @@ indicator_mentions = Table(
     Column("indicator_id", String(128), primary_key=True, index=True),
     Column("version", Integer, nullable=False),
     Column("score", Float, nullable=False),
-    Column("via", String(16), nullable=False),  # keyword | synonym | aspect | embedding
+    Column("via", String(16), nullable=False),  # rule | keyword | name | synonym | aspect | embedding
     Column("polarity", String(16), nullable=False),
     Column("term", String(128), nullable=False),
     Column("span_start", Integer, nullable=False),
