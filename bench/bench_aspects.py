@@ -92,19 +92,16 @@ def run(taggers: Sequence[Any]) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     from voc.aspects import load_tagger_dir
-    from voc.settings import VocSettings
-    from voc.text.tokenize import Tokenizer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--crf", type=Path, default=ROOT.parent / "models" / "aspects" / "crf")
     parser.add_argument("--encoder", type=Path, default=ROOT.parent / "models" / "aspects" / "encoder")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "aspects_spans.json")
     args = parser.parse_args(argv)
-    segment = Tokenizer.from_settings(VocSettings()).segment
     taggers: list[Any] = [LexiconTagger()]
     for directory in (args.crf, args.encoder):
         if directory.is_dir():
-            taggers.append(load_tagger_dir(directory, segment))
+            taggers.append(load_tagger_dir(directory))
         else:
             print(f"skipped: no tagger at {directory}")
     results = run(taggers)

@@ -107,6 +107,11 @@ class VocSettings(BaseSettings):
         0.5, ge=0, le=1, description="Cascade: where the encoder decides, its weight in the answer (the rest: the "
         "linear model's probabilities)."
     )
+    aspect_tagger: str = Field(
+        "crf", description="What finds aspect and opinion terms: crf (default: the shipped span tagger, two CRFs "
+        "trained on the public span sets, no torch), encoder (the shipped fine-tuned encoder tagger; needs the "
+        "encoder extra), lexicon (the CX aspect lexicon alone, the behaviour before taggers) or a tagger directory."
+    )
     models_cache: Path | None = Field(
         None, description="Where fetched and trained models are kept (the encoder from Maven Central, its Hugging "
         "Face conversion); default $XDG_CACHE_HOME/voc/models, else ~/.cache/voc/models."

@@ -180,3 +180,38 @@ def span_splits(name: str) -> tuple[tuple[SpanExample, ...], tuple[SpanExample, 
 
 def data_path() -> Path:
     return data_root()
+
+
+CATEGORY_SETS = ("bdci_car", "zhijiang")
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDocument:
+    text: str
+    categories: frozenset[str]
+
+
+@functools.cache
+def category_splits(name: str) -> tuple[tuple[CategoryDocument, ...], tuple[CategoryDocument, ...]]:
+    """(train, test) documents with their labelled categories: bdci2018's 10 car aspects (rows
+    grouped by content) or zhijiang's 13 categories; 80/20 by text key, seed 0."""
+    if name == "bdci_car":
+        path = data_root() / "bdci2018_car_aspect" / "train_2.csv"
+        grouped: dict[str, tuple[str, set[str]]] = {}
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                grouped.setdefault(row["content_id"], (row["content"].strip(), set()))[1].add(row["subject"])
+        documents = [CategoryDocument(text, frozenset(categories)) for text, categories in grouped.values()]
+    elif name == "zhijiang":
+        documents = [CategoryDocument(e.text, frozenset(e.category_labels)) for e in _zhijiang()]
+    else:
+        raise ValueError(f"unknown category set {name!r}; known: {', '.join(CATEGORY_SETS)}")
+    merged: dict[str, CategoryDocument] = {}
+    for document in documents:  # the same text under two ids: one document, the union of labels
+        key = text_key(document.text)
+        if key in merged:
+            document = CategoryDocument(merged[key].text, merged[key].categories | document.categories)
+        merged[key] = document
+    train = tuple(d for d in merged.values() if d.text and not _test_by_hash(d.text))
+    test = tuple(d for d in merged.values() if d.text and _test_by_hash(d.text))
+    return train, test

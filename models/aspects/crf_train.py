@@ -28,17 +28,17 @@ def train_from_examples(examples: Sequence[SpanExample], out: Path, segment: Seg
                 for kind in kinds:
                     skip.setdefault(kind, set()).add(index)
     started = time.perf_counter()
+    # c1 0.3 (L1) over 0.05: 4 MB instead of 8.8 and +0.01–0.03 exact F1 on the span bench
     train_crf([(e.text, [(s.start, s.end, s.kind) for s in e.spans]) for e in examples], out, segment,
-              max_iterations=iterations, skip=skip)
+              max_iterations=iterations, skip=skip, c1=0.3, c2=0.01)
     info = {"kind": "crf", "n_train": len(examples), "sources": sorted({e.source.split("_")[0] for e in examples}),
-            "iterations": iterations, "train_seconds": round(time.perf_counter() - started, 1),
+            "iterations": iterations, "c1": 0.3, "c2": 0.01, "train_seconds": round(time.perf_counter() - started, 1),
             "segmenter": "jieba (voc tokenizer)" if segment else "none"}
     (out / "voc_tagger.json").write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
     return out
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from voc.settings import VocSettings
     from voc.text.tokenize import Tokenizer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -47,8 +47,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--iterations", type=int, default=100)
     args = parser.parse_args(argv)
     examples = [e for name in args.sets.split(",") for e in span_splits(name)[0]]
-    tokenizer = Tokenizer.from_settings(VocSettings())
-    train_from_examples(examples, args.out, tokenizer.segment, args.iterations)
+    # the bundled dictionaries only: CrfTagger segments with them at inference, whatever a user adds
+    train_from_examples(examples, args.out, Tokenizer().segment, args.iterations)
     print(f"trained on {len(examples)} examples -> {args.out}")
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from voc.aspects.types import KINDS, TaggedSpan, spans_from_bio
 from voc.sentiment import lexicon as lx
-from voc.sentiment.aspects import ASPECT_RE
 
 Segmenter = Callable[[str], list[str]]
 MODEL_FILES = {kind: f"crf_{kind}.crfsuite" for kind in KINDS}
@@ -45,7 +44,7 @@ def _coverage(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
 def char_features(text: str, segment: Segmenter | None = None) -> list[list[str]]:
     """One feature list per character."""
     opinion = _coverage(text, [(s, e) for s, e, _ in lx.lexicon_hits(text)])
-    aspect = _coverage(text, [m.span() for m in ASPECT_RE.finditer(text)])
+    aspect = _coverage(text, [m.span() for m in lx.ASPECT_TERM_RE.finditer(text)])
     word_position = ["S"] * len(text)
     if segment is not None:
         position = 0
@@ -69,12 +68,21 @@ def char_features(text: str, segment: Segmenter | None = None) -> list[list[str]
 
 
 class CrfTagger:
-    """Loads ``crf_aspect.crfsuite`` and ``crf_opinion.crfsuite`` from a model directory."""
+    """Loads ``crf_aspect.crfsuite`` and ``crf_opinion.crfsuite`` from a model directory.
+
+    ``segment`` must be the segmentation the CRFs trained with; by default the jieba segmentation of
+    voc's bundled dictionaries, which ``models.aspects.crf_train`` uses.
+    """
 
     name = "crf"
 
     def __init__(self, model_dir: Path, segment: Segmenter | None = None) -> None:
         import pycrfsuite
+
+        if segment is None:
+            from voc.text.tokenize import Tokenizer
+
+            segment = Tokenizer().segment
 
         self.taggers = {}
         for kind, filename in MODEL_FILES.items():
@@ -102,7 +110,7 @@ class CrfTagger:
 
 def train_crf(examples: Sequence[tuple[str, Sequence[tuple[int, int, str]]]], out: Path,
               segment: Segmenter | None = None, max_iterations: int = 100, skip: dict[str, set[int]] | None = None,
-              c1: float = 0.05, c2: float = 0.01) -> Path:
+              c1: float = 0.3, c2: float = 0.01) -> Path:
     """Train both CRFs from (text, [(start, end, kind)]) examples; ``skip[kind]`` lists example
     indices that do not label that kind (left out of its CRF)."""
     import pycrfsuite

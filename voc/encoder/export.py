@@ -18,36 +18,42 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUTS = ("polarity_logits", "emotion_logits")
 
 
+def export_int8(model: object, out: Path, outputs: tuple[str, ...], per_token: bool, keep_fp32: bool = False) -> Path:
+    """Any torch module taking ``INPUTS`` → ONNX (dynamic batch and length) → int8 ``MODEL_FILE`` in ``out``.
+    ``per_token``: the outputs have a length axis (a tagger) rather than one row per text."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    out.mkdir(parents=True, exist_ok=True)
+    fp32 = out / "model.fp32.onnx"
+    dummy = tuple(torch.ones((2, 8), dtype=torch.long) for _ in INPUTS)
+    output_axes = {0: "batch", 1: "length"} if per_token else {0: "batch"}
+    axes = {name: {0: "batch", 1: "length"} for name in INPUTS} | {name: output_axes for name in outputs}
+    torch.onnx.export(model, dummy, str(fp32), input_names=list(INPUTS), output_names=list(outputs),
+                      dynamic_axes=axes, opset_version=17, dynamo=False)
+    quantize_dynamic(str(fp32), str(out / MODEL_FILE), weight_type=QuantType.QInt8)
+    if not keep_fp32:
+        fp32.unlink()
+    return out / MODEL_FILE
+
+
+def copy_tokenizer_and_licence(trained: Path, base_dir: Path, out: Path) -> None:
+    shutil.copy(trained / "tokenizer.json", out / "tokenizer.json")
+    for licence in base_dir.glob("LICENSE*"):
+        shutil.copy(licence, out / licence.name)
+
+
 def export_sentiment_encoder(trained: Path, base_dir: Path, out: Path, keep_fp32: bool = False) -> Path:
     """ONNX (int8) + tokenizer + metadata of a model trained by ``models.sentiment.encoder_train``."""
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from models.sentiment.encoder_train import build_model
 
     model = build_model(base_dir)
     model.load_state_dict(torch.load(trained / "model.pt", weights_only=True))
     model.eval()
-    out.mkdir(parents=True, exist_ok=True)
-    fp32 = out / "model.fp32.onnx"
-    dummy = tuple(torch.ones((2, 8), dtype=torch.long) for _ in INPUTS)
-    axes = {name: {0: "batch", 1: "length"} for name in INPUTS} | {name: {0: "batch"} for name in OUTPUTS}
-    torch.onnx.export(
-        model,
-        dummy,
-        str(fp32),
-        input_names=list(INPUTS),
-        output_names=list(OUTPUTS),
-        dynamic_axes=axes,
-        opset_version=17,
-        dynamo=False,
-    )
-    quantize_dynamic(str(fp32), str(out / MODEL_FILE), weight_type=QuantType.QInt8)
-    if not keep_fp32:
-        fp32.unlink()
-    shutil.copy(trained / "tokenizer.json", out / "tokenizer.json")
-    for licence in base_dir.glob("LICENSE*"):
-        shutil.copy(licence, out / licence.name)
+    export_int8(model, out, OUTPUTS, per_token=False, keep_fp32=keep_fp32)
+    copy_tokenizer_and_licence(trained, base_dir, out)
     training = json.loads((trained / "training.json").read_text(encoding="utf-8"))
     meta = {
         "kind": "encoder",

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from voc.encoder.export import INPUTS, META_FILE, MODEL_FILE
-from voc.encoder.fetch import EncoderUnavailable
+from voc.encoder.export import INPUTS, META_FILE
+from voc.encoder.session import FP32_FILE, open_encoder
 
-FP32_FILE = "model.fp32.onnx"
+__all__ = ["FP32_FILE", "EncoderPrediction", "EncoderSentimentModel", "is_encoder_model_dir"]
 
 
 def is_encoder_model_dir(path: str | Path) -> bool:
@@ -50,31 +50,13 @@ class EncoderSentimentModel:
         """``threads``: onnxruntime intra-op threads. One by default: ingest already runs one worker
         process per core and the API one per worker, so more threads would only contend (0: ORT's
         default, all cores)."""
-        try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise EncoderUnavailable(
-                f"the encoder needs onnxruntime and tokenizers ({exc.name} is missing): pip install 'voc[encoder]'"
-            ) from None
         self.model_dir = Path(model_dir)
         meta = json.loads((self.model_dir / META_FILE).read_text(encoding="utf-8"))
         self.emotions = tuple(meta["emotions"])
         self.max_length = int(meta["max_length"])
-        self.tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(self.max_length)
-        self.tokenizer.no_padding()
-        options = ort.SessionOptions()
-        options.inter_op_num_threads = 1
-        if threads:
-            options.intra_op_num_threads = threads
-        # idle pool threads would otherwise spin on a core between the short single-text calls
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        gpu = "CUDAExecutionProvider" in ort.get_available_providers() and (self.model_dir / FP32_FILE).is_file()
-        model_file = FP32_FILE if gpu else MODEL_FILE
-        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if gpu else ["CPUExecutionProvider"]
-        self.session = ort.InferenceSession(str(self.model_dir / model_file), options, providers=providers)
-        self.batch_size = gpu_batch_size if gpu else 1
+        opened = open_encoder(self.model_dir, self.max_length, threads)
+        self.tokenizer, self.session = opened.tokenizer, opened.session
+        self.batch_size = gpu_batch_size if opened.on_gpu else 1
 
     @classmethod
     def load(cls, model_dir: str | Path, threads: int = 1) -> EncoderSentimentModel:

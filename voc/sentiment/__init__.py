@@ -11,6 +11,7 @@ The analyzer is picklable: it pickles as model paths and re-opens them (cached p
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from voc.sentiment.backends import default_encoder_path, default_model_path
@@ -48,4 +49,17 @@ def load_analyzer(settings: VocSettings | None = None) -> SentimentAnalyzer:
             settings.sentiment_cascade_neutral_ceiling,
             settings.sentiment_cascade_encoder_weight,
         ),
+        tagger_path=tagger_path(settings.aspect_tagger),
     )
+
+
+def tagger_path(name: str) -> Path | None:
+    """The span tagger directory a ``VOC_ASPECT_TAGGER`` value names; None for the lexicon."""
+    if name == "lexicon":
+        return None
+    if name in ("crf", "encoder"):
+        return Path(str(resources.files("models.aspects") / name))
+    path = Path(name)
+    if not path.is_dir():
+        raise ValueError(f"VOC_ASPECT_TAGGER={name!r}: expected crf, encoder, lexicon or a tagger directory")
+    return path

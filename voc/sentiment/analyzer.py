@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from voc.aspects import SpanTagger, load_tagger_dir
 from voc.sentiment import rules
-from voc.sentiment.aspects import AspectMention, find_mentions, mention_input
+from voc.sentiment.aspects import AspectMention, find_mentions, mention_input, mentions_from_spans
 from voc.sentiment.backends import load_backend
 from voc.sentiment.cascade import (
     DEFAULT_CONFIDENCE,
@@ -50,14 +51,17 @@ class Analyzer:
         strict: bool = True,
         backend: ProbabilityBackend | None = None,
         cascade: tuple[float, float, float] = CASCADE_DEFAULTS,
+        tagger_path: str | Path | None = None,
     ) -> None:
         """``backend`` (benchmarks) uses that object instead of loading ``model_path``; such an
-        analyzer cannot be pickled."""
+        analyzer cannot be pickled. ``tagger_path``: a span tagger directory (``voc.aspects``) that
+        finds aspect terms; without one, aspects are the CX lexicon's terms."""
         self.model_path = str(model_path)
         self.strict = strict
         self.cascade = cascade
         self._given_backend = backend
         self.aspect_model_path = str(aspect_model_path) if aspect_model_path else None
+        self.tagger_path = str(tagger_path) if tagger_path else None
         self.contrast_weight = contrast_weight
         self.use_rules = use_rules
         self._open()
@@ -67,6 +71,7 @@ class Analyzer:
             self.model_path, self.strict, *self.cascade
         )
         self.aspect_model = LinearSentimentModel.load(self.aspect_model_path) if self.aspect_model_path else None
+        self.tagger: SpanTagger | None = load_tagger_dir(Path(self.tagger_path)) if self.tagger_path else None
 
     def __getstate__(self) -> dict[str, Any]:
         if self._given_backend is not None:
@@ -74,6 +79,7 @@ class Analyzer:
         return {
             "model_path": self.model_path,
             "aspect_model_path": self.aspect_model_path,
+            "tagger_path": self.tagger_path,
             "contrast_weight": self.contrast_weight,
             "use_rules": self.use_rules,
             "strict": self.strict,
@@ -81,7 +87,7 @@ class Analyzer:
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        defaults = {"strict": True, "_given_backend": None, "cascade": CASCADE_DEFAULTS}
+        defaults = {"strict": True, "_given_backend": None, "cascade": CASCADE_DEFAULTS, "tagger_path": None}
         self.__dict__.update({**defaults, **state})
         self._open()
 
@@ -101,7 +107,7 @@ class Analyzer:
         doc_lookup = self._predict(prepared, clauses)
         doc_probs = self._documents(prepared, clauses, doc_lookup)
         lookup = self._clause_probabilities(clauses, doc_lookup)
-        mentions = [find_mentions(t, c) for t, c in zip(prepared, clauses, strict=True)]
+        mentions = self._mentions(prepared, clauses)
         aspect_lookup = self._aspect_probabilities(mentions, clauses)
         results = []
         for doc_clauses, doc_mentions, proba in zip(clauses, mentions, doc_probs, strict=True):
@@ -116,6 +122,12 @@ class Analyzer:
                 )
             )
         return results
+
+    def _mentions(self, texts: Sequence[str], clauses: Sequence[list[Clause]]) -> list[list[AspectMention]]:
+        if self.tagger is None:
+            return [find_mentions(t, c) for t, c in zip(texts, clauses, strict=True)]
+        spans = self.tagger.tag(texts)
+        return [mentions_from_spans(t, c, s) for t, c, s in zip(texts, clauses, spans, strict=True)]
 
     def _predict(self, texts: Sequence[str], clauses: Sequence[list[Clause]]) -> dict[str, np.ndarray]:
         # one batched model call over the unique strings: documents and deciding spans
@@ -212,7 +224,9 @@ class Analyzer:
                 opinion, start, end = mention.opinion, mention.opinion_start, mention.opinion_end
             else:
                 opinion, start, end = clause.text, clause.start, clause.end
-            aspects.append(AspectSentiment(mention.aspect, polarity, opinion, start, end, round(score, 4)))
+            aspects.append(AspectSentiment(mention.aspect, polarity, opinion, start, end, round(score, 4),
+                                           mention.term, mention.term_start if mention.term else -1,
+                                           mention.end if mention.term else -1, mention.confidence))
         return aspects
 
 

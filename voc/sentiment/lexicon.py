@@ -139,6 +139,8 @@ ASPECT_TERMS: dict[str, tuple[str, ...]] = {
     "环境": _words("环境 卫生 房间 隔音 装修 设施 床 卫生间 位置 早餐 大堂 "),
     "处理效率": _words("处理速度 响应 效率 等待时间 排队 回复 回电 "),
 }
+TERM_TO_ASPECT = {term: aspect for aspect, terms in ASPECT_TERMS.items() for term in terms}
+ASPECT_TERM_RE = re.compile("|".join(sorted(map(re.escape, TERM_TO_ASPECT), key=len, reverse=True)))
 # Where an aspect sits in the indicator tree (level-1 parent), for mapping results onto it.
 ASPECT_PARENT: dict[str, str] = {
     "物流配送": "物流配送",

@@ -18,12 +18,16 @@ class ClauseSentiment:
 
 @dataclass(slots=True)
 class AspectSentiment:
-    aspect: str
+    aspect: str  # the category ("物流配送", "价格"); "" for a term no category claims yet
     polarity: str
     opinion: str
-    start: int
+    start: int  # the opinion span (the clause where the opinion is implicit)
     end: int
     score: float
+    term: str = ""  # the aspect term as written; "" when the aspect is implicit (太贵了 → 价格)
+    term_start: int = -1
+    term_end: int = -1
+    confidence: float = 1.0  # the tagger's span probability; 1.0 for lexicon terms
 
 
 @dataclass(slots=True)
@@ -53,6 +57,10 @@ class SentimentResult:
                     "start": a.start,
                     "end": a.end,
                     "score": a.score,
+                    "term": a.term,
+                    "term_start": a.term_start,
+                    "term_end": a.term_end,
+                    "confidence": a.confidence,
                 }
                 for a in self.aspects
             ],
