@@ -13,6 +13,7 @@ from voc.cli.common import JsonOpt, emit_json, open_service
 from voc.cli.es import es_app
 from voc.cli.failures import EXIT_STORAGE, STORAGE_ERRORS, storage_failure_message
 from voc.cli.index import index_app
+from voc.cli.indicator_examples import learn_command
 from voc.cli.indicators import indicators_app
 from voc.cli.ingest import ingest_command
 from voc.cli.keys import keys_app
@@ -37,6 +38,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(models_app, name="models")
 app.add_typer(es_app, name="es")
 app.add_typer(topics_app, name="topics")
+indicators_app.command("learn")(learn_command)
 app.add_typer(indicators_app, name="indicators")
 app.command("search")(search_command)
 app.command("show")(show_command)

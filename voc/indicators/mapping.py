@@ -8,7 +8,10 @@ Per clause, in order of trust:
    tokenizer, so synonym folding and multi-token keywords match as the document's tokens do);
 2. the clause's aspect results (物流配送, 价格, … from the sentiment stage) through the indicator whose
    terms best cover that aspect's vocabulary;
-3. embedding similarity between the clause and the indicator's text, for clauses nothing else mapped.
+3. embedding similarity between the clause and the indicator's text, for clauses nothing else mapped;
+4. where a model was learned from labelled examples (``voc.exemplars``), each of its indicators is
+   decided per document by the calibrated combination of term hit, aspect hit and the example head's
+   probability (weights and threshold learned on the public mapping benchmarks); rule hits stand.
 
 A (document, indicator) pair keeps its best-scoring mention. Polarity comes from the aspect result
 in that clause when there is one (its opinion span is the sharper evidence), else the clause label.
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from voc.exemplars import Calibration, ExemplarModel, featurise
 from voc.indicators.corpus import ClauseView, DocView
 from voc.indicators.embedding import CharNgramEncoder, Encoder, cosine
 from voc.indicators.model import IndicatorTree
@@ -32,7 +36,8 @@ from voc.text.tokenize import Tokenizer
 
 SCORES = {"rule": 1.0, "name": 1.0, "keyword": 1.0, "synonym": 0.9, "aspect": 0.8}
 EMBEDDING_THRESHOLD = 0.55  # char 1-2-gram cosine; below this, clause-to-indicator matches were mostly noise
-VIA_ORDER = ("rule", "keyword", "name", "synonym", "aspect", "embedding")
+VIA_ORDER = ("rule", "keyword", "name", "synonym", "aspect", "example", "embedding")
+TERM_VIAS = frozenset({"keyword", "name", "synonym"})
 
 
 @dataclass(slots=True)
@@ -69,7 +74,12 @@ class DocumentMapping:
 
 class Mapper:
     def __init__(self, tree: IndicatorTree, tokenizer: Tokenizer, encoder: Encoder | None = None,
-                 embedding_threshold: float = EMBEDDING_THRESHOLD) -> None:
+                 embedding_threshold: float = EMBEDDING_THRESHOLD, exemplars: ExemplarModel | None = None,
+                 calibration: Calibration | None = None) -> None:
+        if (exemplars is None) != (calibration is None):
+            raise ValueError("an exemplar model needs its calibration, and a calibration a model")
+        self.exemplars = exemplars
+        self.calibration = calibration
         self.tree = tree
         self.tokenizer = tokenizer
         self.encoder = encoder or CharNgramEncoder()
@@ -129,8 +139,49 @@ class Mapper:
                     clause = mapped.clause
                     _offer(best, mapped, Mention(doc.id, self.nodes[top].id, round(float(row[top]), 4), "embedding",
                                                  clause.label, "", clause.start, clause.end, clause.text))
+        if self.exemplars is not None and docs:
+            self._decide_by_examples(states, docs)
         return [DocumentMapping(doc.id, self.rules.allowed(list(best.values()), clauses), clauses)
                 for (best, clauses), doc in zip(states, docs, strict=True)]
+
+    def _decide_by_examples(self, states: list[tuple[dict[str, Mention], list[MappedClause]]],
+                            docs: list[DocView]) -> None:
+        """Calibrated per-document decisions for the indicators the example model has heads for."""
+        assert self.exemplars is not None and self.calibration is not None
+        active = {node.id for node in self.nodes}
+        heads = [(j, node_id) for j, node_id in enumerate(self.exemplars.indicator_ids) if node_id in active]
+        if not heads:
+            return
+        segment = self.tokenizer.segment
+        probabilities = self.exemplars.probabilities(featurise([doc.text for doc in docs], segment))
+        for ((best, clauses), doc), row in zip(zip(states, docs, strict=True), probabilities, strict=True):
+            for j, node_id in heads:
+                old = best.get(node_id)
+                if old is not None and old.via == "rule":
+                    continue  # a designer's explicit rule is not second-guessed
+                via = old.via if old is not None else ""
+                p = self.calibration.probability(via in TERM_VIAS, via == "aspect", float(row[j]))
+                if p < self.calibration.threshold:
+                    best.pop(node_id, None)
+                elif old is not None and via != "embedding":
+                    old.score = round(p, 4)
+                else:
+                    best.pop(node_id, None)
+                    self._example_mention(best, clauses, doc, j, node_id, round(p, 4))
+
+    def _example_mention(self, best: dict[str, Mention], clauses: list[MappedClause], doc: DocView, head: int,
+                         node_id: str, score: float) -> None:
+        """Evidence for an indicator found by examples: the clause its head rates highest."""
+        assert self.exemplars is not None
+        candidates = [m for m in clauses if m.clause.text.strip() and node_id not in m.excluded]
+        if not candidates:
+            return
+        rates = self.exemplars.probabilities(featurise([m.clause.text for m in candidates], self.tokenizer.segment))
+        mapped = candidates[int(np.argmax(rates[:, head]))]
+        clause = mapped.clause
+        aspect = _aspect_in(doc.aspects, clause)
+        _offer(best, mapped, Mention(doc.id, node_id, score, "example", aspect["polarity"] if aspect else clause.label,
+                                     "", clause.start, clause.end, clause.text, aspect["opinion"] if aspect else ""))
 
     def _exact(self, doc: DocView) -> tuple[dict[str, Mention], list[MappedClause]]:
         """Keyword, name, synonym and aspect mentions of one document."""

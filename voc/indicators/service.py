@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import cached_property
@@ -18,10 +20,12 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
+from voc.exemplars import Calibration, default_calibration_path
 from voc.indicators.candidates import merge_candidates, topic_groups
 from voc.indicators.corpus import DocView, iter_docs, scope_conditions
 from voc.indicators.coverage import coverage
 from voc.indicators.embedding import Encoder
+from voc.indicators.examples import learn, load_learned, read_examples
 from voc.indicators.io import IndicatorFileError, dump_tree, parse_tree, read_tree
 from voc.indicators.mapping import Mapper
 from voc.indicators.model import IndicatorTree, diff_trees
@@ -131,7 +135,38 @@ class IndicatorService:
 
     # --- mapping and coverage -----------------------------------------------------------------
     def mapper(self, tree: IndicatorTree) -> Mapper:
-        return Mapper(tree, self.voc.tokenizer, self.encoder)
+        exemplars = load_learned(self.examples_dir)
+        calibration = Calibration.load(default_calibration_path()) if exemplars is not None else None
+        return Mapper(tree, self.voc.tokenizer, self.encoder, exemplars=exemplars, calibration=calibration)
+
+    @property
+    def examples_dir(self) -> Path:
+        return self.voc.settings.home / "models" / "exemplars"
+
+    def learn_examples(self, path: Path, text_column: str | None = None,
+                       label_column: str | None = None) -> dict[str, Any]:
+        """Learn the current tree's indicators from labelled examples, then map every document again."""
+        tree = self.tree()
+        examples = read_examples(path, tree, self.voc.normalizer, text_column, label_column)
+        staging = self.examples_dir.with_name(f"exemplars.{os.getpid()}.tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        summary = learn(examples, tree, self.voc.tokenizer.segment, staging)
+        # swapped in whole: a mapper never reads half of an old model and half of a new one
+        old = self.examples_dir.with_name(f"exemplars.{os.getpid()}.old")
+        if self.examples_dir.exists():
+            self.examples_dir.replace(old)
+        staging.replace(self.examples_dir)
+        shutil.rmtree(old, ignore_errors=True)
+        summary["mapping"] = self.map_documents(full=True)
+        return summary
+
+    def forget_examples(self) -> bool:
+        """Drop the learned model (mapping goes back to keywords, aspects and rules) and map again."""
+        if not self.examples_dir.exists():
+            return False
+        shutil.rmtree(self.examples_dir)
+        self.map_documents(full=True)
+        return True
 
     def map_documents(self, *, full: bool = False) -> dict[str, Any]:
         """Map documents not yet mapped for the current version (all of them with ``full``)."""
