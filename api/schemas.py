@@ -82,12 +82,19 @@ class ClauseOut(BaseModel):
 
 
 class AspectOut(BaseModel):
-    aspect: str
-    polarity: str
-    opinion: str
-    start: int
-    end: int
-    score: float
+    """One aspect opinion. Offsets count code points (Unicode characters) of the analysed ``text``."""
+
+    aspect: str = Field(description="Its CX category (e.g. 物流配送); \"\" for a term no category claims.")
+    polarity: str = Field(description="negative, neutral or positive.")
+    opinion: str = Field(description="The opinion as written (the clause where the opinion is implicit).")
+    start: int = Field(description="Where the opinion span starts in the text.")
+    end: int = Field(description="Where the opinion span ends (exclusive).")
+    score: float = Field(description="Its sentiment, in [-1, 1].")
+    # Defaults: documents stored before the span tagger carry none of the four fields below.
+    term: str = Field("", description="The aspect term as written; \"\" when the aspect is implicit (太贵了 → 价格).")
+    term_start: int = Field(-1, description="Where the term starts in the text; -1 when implicit.")
+    term_end: int = Field(-1, description="Where the term ends (exclusive); -1 when implicit.")
+    confidence: float = Field(1.0, ge=0, le=1, description="The span tagger's probability (1.0 for lexicon terms).")
 
 
 class SentimentOut(BaseModel):
@@ -96,6 +103,14 @@ class SentimentOut(BaseModel):
     probabilities: dict[str, float]
     clauses: list[ClauseOut] = []
     aspects: list[AspectOut] = []
+
+
+class DocumentAnalysisOut(BaseModel):
+    """What analysis stored with the document; stages may add keys of their own."""
+
+    model_config = ConfigDict(extra="allow")
+
+    sentiment: SentimentOut | None = Field(None, description="Absent when the sentiment stage was off.")
 
 
 class TopicOut(BaseModel):
@@ -121,7 +136,8 @@ class DocumentOut(BaseModel):
     near_duplicate_of: str | None = None
     sentiment_label: SentimentLabel | None = None
     sentiment_score: float | None = None
-    analysis: dict[str, Any] = {}
+    analysis: DocumentAnalysisOut = Field(default_factory=DocumentAnalysisOut, description="Sentiment with its "
+                                          "clauses and aspects (offsets into text).")
     topic_id: int | None = None
     topic_label: str | None = None
     tags: list[str] = []

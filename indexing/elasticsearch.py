@@ -46,6 +46,7 @@ from indexing.es_mapping import (
     effective_sort,
     facet_aggs,
     from_source,
+    missing_properties,
     read_facets,
     to_source,
 )
@@ -134,6 +135,7 @@ class ElasticsearchIndex(SearchBackend):
 
     def _ensure_alias(self) -> None:
         if any(self._versions().values()):
+            self._add_new_fields()
             return
         try:
             name = self._create_version()
@@ -143,6 +145,16 @@ class ElasticsearchIndex(SearchBackend):
             raise
         actions = [{"add": {"index": name, "alias": self.alias, "is_write_index": True}}]
         self._call(lambda: self.client.indices.update_aliases(actions=actions), "alias")
+
+    def _add_new_fields(self) -> None:
+        """A version created by an older release lacks fields added to MAPPING since (it is strict, so
+        it would refuse documents carrying them): add them in place; a rebuild is not needed for that."""
+        found = self._call(lambda: self.client.indices.get_mapping(index=self.alias), "mapping")
+        for name, info in found.items():
+            body = missing_properties(info.get("mappings") or {})
+            if body:
+                self._call(lambda name=name, body=body: self.client.indices.put_mapping(index=name, **body),
+                           "add mapping fields")
 
     def _swap(self, new: str) -> None:
         old = [name for name, aliased in self._versions().items() if aliased]

@@ -44,10 +44,31 @@ MAPPING: dict[str, Any] = {
                 "polarity": {"type": "keyword"},
                 "score": {"type": "double"},
                 "indicator_id": {"type": "keyword"},
+                "term": {"type": "keyword"},  # the aspect term as written; "" when implicit
+                "term_start": {"type": "integer", "index": False},  # code points into text; -1 when implicit
+                "term_end": {"type": "integer", "index": False},
+                "confidence": {"type": "float"},  # the span tagger's probability
             },
         },
     },
 }
+ASPECT_FIELDS = tuple(MAPPING["properties"]["aspects"]["properties"])
+
+
+def missing_properties(live: dict[str, Any], wanted: dict[str, Any] = MAPPING) -> dict[str, Any]:
+    """The fields of ``wanted`` that the live index's mapping lacks, as a put-mapping body (nested
+    objects recurse). Adding fields is the one mapping change an existing index accepts in place;
+    anything else (a changed type) needs `voc index rebuild`, which creates a new version."""
+    out: dict[str, Any] = {}
+    have = live.get("properties") or {}
+    for name, spec in wanted.get("properties", {}).items():
+        if name not in have:
+            out[name] = spec
+        elif "properties" in spec:
+            inner = missing_properties(have[name], spec)
+            if inner:
+                out[name] = {key: value for key, value in spec.items() if key != "properties"} | inner
+    return {"properties": out} if out else {}
 STORED_FIELDS = ("id", "text", "terms", "source", "created_at", "channel", "industry", "product", "store",
                  "sentiment", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of")
 FACET_FIELD = {"source": "source", "channel": "channel", "industry": "industry", "product": "product",
@@ -88,12 +109,21 @@ def to_source(record: IndexRecord) -> dict[str, Any]:
         "sentiment_score": record.sentiment_score, "topic_id": record.topic_id,
         "topic_label": record.topic_label, "near_duplicate_of": record.near_duplicate_of,
         # Fields later records may carry (indicator mapping, aspect sentiment); the mapping has them.
-        "indicator_ids": getattr(record, "indicator_ids", None), "aspects": getattr(record, "aspects", None),
+        "indicator_ids": getattr(record, "indicator_ids", None),
+        "aspects": es_aspects(getattr(record, "aspects", None)),
     }
     doc.update({key: value for key, value in optional.items() if value is not None})
     if record.tags:
         doc["tags"] = sorted(set(record.tags))
     return doc
+
+
+def es_aspects(aspects: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Analysis aspects cut to the mapped fields: the mapping is strict, and opinion text and its
+    offsets are read from the document store, not searched."""
+    if aspects is None:
+        return None
+    return [{key: a[key] for key in ASPECT_FIELDS if a.get(key) is not None} for a in aspects]
 
 
 def term_clauses(terms: Sequence[str]) -> list[dict[str, Any]] | None:

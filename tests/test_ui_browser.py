@@ -252,3 +252,20 @@ def test_preview_a_rule(browser: Any, server: Server) -> None:
     expect(form.locator(".rule-error")).to_contain_text("needs a word")
     expect(form.locator(".rule-sample li")).to_have_count(0)
     shot(page, server, "rule-preview")
+
+
+def test_document_view_marks_aspect_terms_and_opinions(browser: Any, server: Server) -> None:
+    expect = sync_api.expect
+    hits = server.get("/v1/search", q="快递", facets="none", limit=20)["hits"]
+    hit = next(h for h in hits if any(a["term"] for a in h["aspects"]))
+    page = open_page(browser, server, "researcher", "#/search?q=快递")
+    page.locator(f'#hits .hit[data-id="{hit["id"]}"] .body').click()
+    term = page.locator("#detail .aspect-text mark.aspect-term").first
+    expect(term).to_be_visible()
+    aspect = next(a for a in hit["aspects"] if a["term"])
+    expect(page.locator("#detail .aspect-text mark.aspect-term", has_text=aspect["term"]).first).to_be_visible()
+    assert "confidence" in (term.get_attribute("title") or "")
+    expect(page.locator("#detail .aspect-text mark.aspect-opinion").first).to_be_attached()
+    assert page.locator("#detail .aspect-text").text_content() == hit["text"]  # marks add no text
+    expect(page.locator("#detail table.aspects tbody tr")).to_have_count(len(hit["aspects"]))
+    shot(page, server, "aspects")

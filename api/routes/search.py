@@ -7,15 +7,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from api.auth import ApiKey
 from api.deps import State, require
 from api.errors import ApiError
-from api.schemas import Name, SentimentLabel, SourceKind, Strict, TagName, Timestamp
+from api.schemas import AspectOut, Name, SentimentLabel, SourceKind, Strict, TagName, Timestamp
 from indexing import FACET_FIELDS, Filters, SearchQuery
 from indexing.base import InvalidCursor, decode_cursor
 from indexing.health import check_index_cached
 from voc.service import Voc
+from voc.store import documents
 
 router = APIRouter(tags=["search"])
 
@@ -82,6 +84,8 @@ class Hit(BaseModel):
     tags: list[str] = Field(default_factory=list)
     near_duplicate_of: str | None = None
     highlight: str | None = Field(None, description="Snippet with matches in <em>…</em>.")
+    aspects: list[AspectOut] = Field(default_factory=list, description="Its aspect opinions (offsets into text), "
+                                                                       "from the document store.")
 
 
 class SearchResponse(BaseModel):
@@ -90,6 +94,18 @@ class SearchResponse(BaseModel):
     facets: dict[str, dict[str, int]] = Field(description="Per facet: value → count, largest first.")
     next_cursor: str | None = Field(None, description="Pass as cursor for the next page; null on the last.")
     page: int | None = None
+
+
+def attach_aspects(voc: Voc, hits: list[dict[str, Any]]) -> None:
+    """Each hit's aspects, read from the store (the source of truth) in one query: indices hold flat fields."""
+    if not hits:
+        return
+    with voc.store.engine.connect() as conn:
+        rows = conn.execute(select(documents.c.id, documents.c.analysis)
+                            .where(documents.c.id.in_([hit["id"] for hit in hits])))
+        found = {doc_id: ((analysis or {}).get("sentiment") or {}).get("aspects") or [] for doc_id, analysis in rows}
+    for hit in hits:
+        hit["aspects"] = found.get(hit["id"], [])
 
 
 def check_cursor(cursor: str) -> None:
@@ -135,5 +151,6 @@ def search(params: Annotated[SearchParams, Query()], state: State,
         details = [{"field": field, "message": str(exc), "type": "value_error"}]
         raise ApiError(422, str(exc), details=details) from None
     data = result.to_dict()
+    attach_aspects(state.voc, data["hits"])
     data["page"] = params.page
     return data

@@ -2,19 +2,11 @@
 // Texts from the server only ever go in through text nodes (textContent / append of strings), never as
 // markup; the one static template below holds no data.
 import { api } from "./api.js";
-import { el, num } from "./util.js";
+import { el, markedText, num } from "./util.js";
+
+export { markedText }; // moved to util.js (the document view marks spans too)
 
 const SYNTAX = 'AND · OR · NOT · "短语 phrase" · a NEAR/5 b · NEG(满意) · ( )';
-
-// The server counts characters as code points; JS strings index UTF-16 units, so slice by code point.
-export function markedText(text, start, end) {
-  const chars = Array.from(String(text ?? ""));
-  const from = Math.max(0, Math.min(chars.length, Number(start) || 0));
-  const to = Math.max(from, Math.min(chars.length, Number(end) || 0));
-  const mark = document.createElement("mark");
-  mark.textContent = chars.slice(from, to).join("");
-  return [chars.slice(0, from).join(""), mark, chars.slice(to).join("")];
-}
 
 export function rulePreview(ctx, { limit = 10 } = {}) {
   const form = el(`<form class="rule-preview"><h2>规则预览 <small>Rule preview</small></h2>

@@ -2,6 +2,7 @@
 import { allHits, api } from "./api.js";
 import { day, el, esc, highlight, num, SENTIMENT_LABELS, SOURCE_LABELS } from "./util.js";
 import { tagBar } from "./tagging.js";
+import { aspectView } from "./aspects.js";
 
 // Facet name → the filter parameter it sets.
 const FACETS = [["source", "source", "来源 Source"], ["industry", "industry", "行业 Industry"],
@@ -114,7 +115,9 @@ export async function searchView(main, ctx, params) {
         <span>${day(hit.created_at)}</span>
         ${hit.sentiment ? `<span class="sent ${hit.sentiment}">${esc(SENTIMENT_LABELS[hit.sentiment])}</span>` : ""}
         ${hit.topic_id != null && hit.topic_id >= 0 ? `<a href="#/topics/${hit.topic_id}">#${hit.topic_id} ${esc(hit.topic_label || "")}</a>` : ""}
-        ${hit.tags.map((t) => `<span class="tag">${esc(t)}</span>`).join("")}</p></div></li>`);
+        ${hit.tags.map((t) => `<span class="tag">${esc(t)}</span>`).join("")}
+        ${(hit.aspects || []).map((a) => `<span class="aspect-chip aspect-${esc(a.polarity)}" title="${esc(a.opinion)}">` +
+          `${esc(a.aspect || "未归类")}${a.term ? `·${esc(a.term)}` : ""}</span>`).join("")}</p></div></li>`);
     li.querySelector(".select").addEventListener("change", (e) => {
       if (e.target.checked) state.selected.add(hit.id); else state.selected.delete(hit.id);
       bar.update();
@@ -149,11 +152,24 @@ export async function searchView(main, ctx, params) {
       const customer = /customer|客户|用户/.test(t.role);
       return `<li class="turn ${customer ? "customer" : "agent"}"><span class="who">${customer ? "客户 customer" : `坐席 ${esc(t.role)}`}</span>${esc(t.text)}</li>`;
     }).join("")}</ol>` : `<p class="fulltext">${esc(doc.text_original)}</p>`;
+    // Aspect offsets index the analysed text (normalised; for a call, the customer's turns).
+    const aspects = doc.analysis?.sentiment?.aspects || [];
+    const marked = aspectView(doc.text, aspects, { heading: doc.turns.length ? "客户文本 · 方面 Customer text · aspects" : "" });
     const detail = $("#detail");
     detail.replaceChildren(el(`<article data-id="${esc(doc.id)}"><h3>${doc.turns.length ? "通话全文 Whole call" : "全文 Full text"}</h3>
       ${body}<dl>${rows.filter((r) => r[1] != null && r[1] !== "").map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join("")}</dl>
       <p class="doc-tags">${doc.tags.map((t) => `<span class="tag">${esc(t)}</span>`).join("") || '<span class="muted">无标签 no tags</span>'}</p>
       <p class="muted small">${esc(doc.id)}${doc.near_duplicate_of ? ` · 近似重复 near-duplicate of ${esc(doc.near_duplicate_of)}` : ""}</p></article>`));
+    if (marked && doc.turns.length) detail.querySelector(".call").after(marked);
+    else if (marked) {
+      const original = detail.querySelector(".fulltext");
+      if (doc.text_original !== doc.text) {
+        const details = el('<details class="original"><summary>原文 <small>Original</small></summary></details>');
+        details.append(original.cloneNode(true));
+        original.after(details);
+      }
+      original.replaceWith(marked);
+    }
     if (ctx.can("tag")) detail.querySelector("article").append(bar.docTagger(doc));
   }
 

@@ -21,6 +21,38 @@ export function el(html) {
   return t.content.firstElementChild;
 }
 
+// The server counts characters as code points; JS strings index UTF-16 units (an emoji is two), so
+// every offset from the API slices an array of code points, never the string itself.
+export const codePoints = (text) => Array.from(String(text ?? ""));
+const clampTo = (n, x) => Math.max(0, Math.min(n, Number(x) || 0));
+
+// [before, <mark>span</mark>, after] for one code-point span; text nodes only.
+export function markedText(text, start, end) {
+  const chars = codePoints(text);
+  const from = clampTo(chars.length, start);
+  const to = Math.max(from, clampTo(chars.length, end));
+  const mark = document.createElement("mark");
+  mark.textContent = chars.slice(from, to).join("");
+  return [chars.slice(0, from).join(""), mark, chars.slice(to).join("")];
+}
+
+// Overlapping spans ({start, end, ...} in code points) cut the text at every boundary: each segment
+// is {text, start, end, spans} with the spans that cover it whole, in the order given.
+export function segments(text, spans) {
+  const chars = codePoints(text);
+  const n = chars.length;
+  const valid = (spans || []).map((s) => ({ ...s, start: clampTo(n, s.start), end: clampTo(n, s.end) }))
+    .filter((s) => s.end > s.start);
+  const cuts = [...new Set([0, n, ...valid.flatMap((s) => [s.start, s.end])])].sort((a, b) => a - b);
+  const out = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const [start, end] = [cuts[i], cuts[i + 1]];
+    out.push({ text: chars.slice(start, end).join(""), start, end,
+      spans: valid.filter((s) => s.start <= start && s.end >= end) });
+  }
+  return out;
+}
+
 export const pct = (x) => (x == null ? "–" : `${(x * 100).toFixed(1)}%`);
 export const num = (x) => (x == null ? "–" : Number(x).toLocaleString("zh-CN"));
 export const day = (ts) => (ts ? String(ts).slice(0, 10) : "");
