@@ -110,3 +110,25 @@ def test_lexicon_setting_keeps_the_lexicon_extractor() -> None:
     text = "iQOO9的散热堆料跟小米12Pro完全不是一个级别"  # no lexicon term: only a tagger finds 散热
     assert lexicon.analyze([text])[0].aspects == []
     assert "散热" in {a.term for a in tagged.analyze([text])[0].aspects}
+
+
+def test_shipped_encoder_tagger_gives_spans_with_polarity() -> None:
+    pytest.importorskip("onnxruntime")
+    tagger = load_tagger_dir(tagger_path("encoder"))
+    text = "快递太慢了，等了五天，价格倒是挺便宜"
+    spans, empty = tagger.tag([text, ""])
+    assert empty == []
+    found = {(text[s.start:s.end], s.kind): s for s in spans}
+    assert ("快递", "aspect") in found and ("价格", "aspect") in found
+    opinions = {word: s.polarity for (word, kind), s in found.items() if kind == "opinion"}
+    assert any("慢" in word and polarity == "negative" for word, polarity in opinions.items())
+    assert any("便宜" in word and polarity == "positive" for word, polarity in opinions.items())
+    # one text per call: a text tags the same alone and beside others (int8 scales per call)
+    assert tagger.tag([text])[0] == tagger.tag(["很好", text, "物流一般般吧"])[1]
+
+
+def test_encoder_tagger_polarity_reaches_the_analysis() -> None:
+    pytest.importorskip("onnxruntime")
+    analyzer = load_analyzer(VocSettings(sentiment_model="linear", aspect_tagger="encoder"))
+    aspects = {a.aspect: a for a in analyzer.analyze(["这款面霜保湿效果很好，就是有点贵"])[0].aspects}
+    assert aspects["价格"].polarity == "negative" and aspects["价格"].term == ""

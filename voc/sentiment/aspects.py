@@ -144,6 +144,8 @@ def _attach_opinion(mention: AspectMention, text: str, span: TaggedSpan) -> None
     hits = [p for s, e, p in lx.lexicon_hits(text[max(0, span.start - 3):span.end]) if p]
     if hits:
         mention.lexicon_polarity = 1 if sum(hits) > 0 else -1
+    elif span.polarity in ("positive", "negative"):  # the encoder tagger reads polarity per span
+        mention.lexicon_polarity = 1 if span.polarity == "positive" else -1
 
 
 def mention_input(mention: AspectMention, clauses: Sequence[Clause]) -> str:
