@@ -3,9 +3,9 @@
 Three token heads on one encoder: aspect BIO, opinion BIO and polarity (negative / neutral /
 positive, trained on the tokens of spans whose polarity the data gives). A set that does not label
 a kind trains no head for it: atepc marks aspects only, so its opinion head targets are masked
-rather than taught "no opinion here". A plain torch loop with AdamW, warm-up and linear decay,
-checkpointing every ``checkpoint_every`` steps and resuming from the checkpoint, so a cut-off run
-loses minutes. ``voc.aspects.export`` turns the result into int8 ONNX for inference without torch.
+rather than taught "no opinion here". The loop is ``models.encoder_loop`` (checkpoints every
+``checkpoint_every`` steps, resumed when started again). ``voc.aspects.export`` turns the result
+into int8 ONNX for inference without torch.
 
     .venv/bin/python -m models.aspects.tagger_train OUT [--epochs 2] [--threads 1] [--base DIR]
 """
@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from models.aspects.corpora import SPAN_SETS, SpanExample, span_splits
+from models.encoder_loop import LoopConfig, length_sorted_batches, prepare, run_loop, save_model
 
 BIO = ("O", "B", "I")
 POLARITIES = ("negative", "neutral", "positive")
@@ -93,85 +92,47 @@ def train_tagger(examples: Sequence[SpanExample], base_dir: str | Path, out: str
                  config: TaggerTrainConfig | None = None, log_every: int = 50) -> Path:
     """Fine-tune into ``out`` (``model.pt``, tokenizer, ``training.json``); resumes a checkpoint."""
     import torch
-    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoTokenizer
 
     config = config or TaggerTrainConfig()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if (out / "model.pt").is_file():
         return out
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    rng = random.Random(config.seed)
-    torch.manual_seed(config.seed)
+    loop = LoopConfig(config.learning_rate, config.weight_decay, config.warmup_ratio, config.checkpoint_every,
+                      config.seed, config.threads, config.freeze_word_embeddings)
+    prepare(loop)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     model = build_tagger(base_dir)
-    if config.freeze_word_embeddings:
-        model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i].text))
-    plan: list[list[int]] = []
-    for _ in range(config.epochs):
-        batches = [order[i:i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-        rng.shuffle(batches)
-        plan.extend(batches)
-    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW([
-        {"params": [p for n, p in trainable if not n.endswith("bias") and "LayerNorm" not in n],
-         "weight_decay": config.weight_decay},
-        {"params": [p for n, p in trainable if n.endswith("bias") or "LayerNorm" in n], "weight_decay": 0.0},
-    ], lr=config.learning_rate)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(len(plan) * config.warmup_ratio), len(plan))
-    step, losses, seconds = 0, [], 0.0
-    checkpoint = out / "checkpoint.pt"
-    if checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step, losses, seconds = state["step"], state["losses"], state["seconds"]
-    started = time.perf_counter() - seconds
+    plan = length_sorted_batches([len(e.text) for e in examples], config.batch_size, config.epochs, config.seed)
     criterion = torch.nn.CrossEntropyLoss(ignore_index=-100)
-    model.train()
-    while step < len(plan):
-        batch = [examples[i] for i in plan[step]]
+
+    def batch_loss(rows: list[int]) -> Any:
+        batch = [examples[i] for i in rows]
         enc = tokenizer([e.text for e in batch], padding=True, truncation=True, max_length=config.max_length,
                         return_offsets_mapping=True, return_tensors="pt")
         targets = [token_targets(e, [tuple(o) for o in offsets.tolist()])
                    for e, offsets in zip(batch, enc["offset_mapping"], strict=True)]
-        aspect_logits, opinion_logits, polarity_logits = model(
-            enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+        heads = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
         loss = torch.zeros(())
-        for head, logits, weight in ((0, aspect_logits, 1.0), (1, opinion_logits, 1.0),
-                                     (2, polarity_logits, config.polarity_weight)):
-            gold = torch.tensor([t[head] for t in targets])
+        for index, (logits, weight) in enumerate(zip(heads, (1.0, 1.0, config.polarity_weight), strict=True)):
+            gold = torch.tensor([t[index] for t in targets])
             if bool((gold >= 0).any()):
                 loss = loss + weight * criterion(logits.reshape(-1, logits.shape[-1]), gold.reshape(-1))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        losses.append(float(loss.detach()))
-        step += 1
+        return loss
+
+    def log(step: int, steps: int, _loss: float) -> None:
         if step % log_every == 0:
-            recent = losses[-log_every:]
-            print(f"step {step}/{len(plan)} loss {sum(recent) / len(recent):.4f} "
-                  f"{time.perf_counter() - started:.0f}s", flush=True)
-        if step % config.checkpoint_every == 0 and step < len(plan):
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "step": step, "losses": losses,
-                        "seconds": time.perf_counter() - started}, out / "checkpoint.tmp")
-            (out / "checkpoint.tmp").replace(checkpoint)
-    model.eval()
+            print(f"step {step}/{steps}", flush=True)
+
+    result = run_loop(model, plan, batch_loss, out, loop, log)
     tokenizer.save_pretrained(out)
     info = {"base": str(base_dir), "bio": list(BIO), "polarities": list(POLARITIES), "n_train": len(examples),
-            "sources": sorted({e.source.split("_")[0] for e in examples}), "steps": len(plan),
-            "train_seconds": round(time.perf_counter() - started, 1),
-            "last_loss": sum(losses[-50:]) / max(1, len(losses[-50:])), "config": asdict(config)}
+            "sources": sorted({e.source.split("_")[0] for e in examples}), "steps": result.steps,
+            "train_seconds": round(result.seconds, 1),
+            "last_loss": sum(result.losses[-50:]) / max(1, len(result.losses[-50:])), "config": asdict(config)}
     (out / "training.json").write_text(json.dumps(info, ensure_ascii=False, indent=2), encoding="utf-8")
-    torch.save(model.state_dict(), out / "model.tmp")
-    (out / "model.tmp").replace(out / "model.pt")
-    checkpoint.unlink(missing_ok=True)
+    save_model(model, out)
     return out
 
 

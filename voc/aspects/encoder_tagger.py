@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from voc.aspects.types import TaggedSpan, spans_from_bio
-from voc.encoder.export import INPUTS
-from voc.encoder.session import open_encoder
+from voc.encoder.session import open_encoder, padded_feeds
 
 META_FILE = "voc_tagger.json"
 BIO = ("O", "B", "I")
@@ -43,12 +42,7 @@ class EncoderTagger:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for begin in range(0, len(order), self.batch_size):
             rows = order[begin:begin + self.batch_size]
-            width = max(len(encodings[i].ids) for i in rows)
-            feeds = {name: np.zeros((len(rows), width), dtype=np.int64) for name in INPUTS}
-            for r, i in enumerate(rows):
-                ids = encodings[i].ids
-                feeds["input_ids"][r, :len(ids)] = ids
-                feeds["attention_mask"][r, :len(ids)] = 1
+            feeds = padded_feeds(encodings, rows)
             aspect, opinion, polarity = (_softmax(x.astype(np.float64)) for x in self.session.run(None, feeds))
             for r, i in enumerate(rows):
                 if texts[i]:

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from voc.encoder.export import INPUTS, META_FILE
-from voc.encoder.session import FP32_FILE, open_encoder
+from voc.encoder.export import META_FILE
+from voc.encoder.session import FP32_FILE, open_encoder, padded_feeds
 
 __all__ = ["FP32_FILE", "EncoderPrediction", "EncoderSentimentModel", "is_encoder_model_dir"]
 
@@ -71,12 +71,7 @@ class EncoderSentimentModel:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for begin in range(0, len(order), self.batch_size):
             rows = order[begin : begin + self.batch_size]
-            width = max(len(encodings[i].ids) for i in rows)
-            feeds = {name: np.zeros((len(rows), width), dtype=np.int64) for name in INPUTS}
-            for r, i in enumerate(rows):
-                ids = encodings[i].ids
-                feeds["input_ids"][r, : len(ids)] = ids
-                feeds["attention_mask"][r, : len(ids)] = 1
+            feeds = padded_feeds(encodings, rows)
             pol_logits, emo_logits = self.session.run(None, feeds)
             polarity[rows] = _softmax(pol_logits.astype(np.float64))
             emotion[rows] = _softmax(emo_logits.astype(np.float64))

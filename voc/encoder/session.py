@@ -8,11 +8,14 @@ export sits beside the int8 one, the fp32 file runs on the GPU.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voc.encoder.export import MODEL_FILE
+import numpy as np
+
+from voc.encoder.export import INPUTS, MODEL_FILE
 from voc.encoder.fetch import EncoderUnavailable
 
 FP32_FILE = "model.fp32.onnx"
@@ -46,3 +49,14 @@ def open_encoder(model_dir: Path, max_length: int, threads: int = 1) -> OpenedEn
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if gpu else ["CPUExecutionProvider"]
     session = ort.InferenceSession(str(model_dir / (FP32_FILE if gpu else MODEL_FILE)), options, providers=providers)
     return OpenedEncoder(session, tokenizer, gpu)
+
+
+def padded_feeds(encodings: Sequence[Any], rows: Sequence[int]) -> dict[str, np.ndarray]:
+    """The model inputs of some encoded texts, zero-padded to the longest (segment ids all 0)."""
+    width = max(len(encodings[i].ids) for i in rows)
+    feeds = {name: np.zeros((len(rows), width), dtype=np.int64) for name in INPUTS}
+    for r, i in enumerate(rows):
+        ids = encodings[i].ids
+        feeds["input_ids"][r, :len(ids)] = ids
+        feeds["attention_mask"][r, :len(ids)] = 1
+    return feeds
