@@ -1,0 +1,1 @@
+"""Gap suggestions: themes customers evaluate that no indicator covers (candidates, grouping, evidence)."""
