@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,13 +87,22 @@ def read_examples(path: Path, tree: IndicatorTree, normalise: Callable[[str], st
     return examples
 
 
-def learn(examples: Examples, tree: IndicatorTree, segment: Callable[[str], list[str]], out: Path) -> dict[str, Any]:
-    """Train and save the exemplar model; a summary of what was learned for whom."""
+def learn(examples: Examples, tree: IndicatorTree, segment: Callable[[str], list[str]], out: Path,
+          background: Sequence[str] = ()) -> dict[str, Any]:
+    """Train and save the exemplar model; a summary of what was learned for whom.
+
+    ``background``: other feedback (stored documents) that serves as negatives for every head beside
+    the examples of other indicators; without it a file that labels one indicator only would teach
+    nothing (every example positive).
+    """
     ids = [located.node.id for located in tree.active()]
-    model = train_exemplars(featurise(examples.texts, segment), examples.labels, ids)
+    labelled = set(examples.texts)
+    others = [text for text in background if text not in labelled]
+    model = train_exemplars(featurise([*examples.texts, *others], segment),
+                            [*examples.labels, *([set()] * len(others))], ids)
     model.save(out)
     counts = {indicator_id: sum(indicator_id in labels for labels in examples.labels) for indicator_id in ids}
-    summary = {"examples": len(examples.texts), "rejected": examples.rejected_count,
+    summary = {"examples": len(examples.texts), "background": len(others), "rejected": examples.rejected_count,
                "rejected_rows": examples.rejected, "tree_version": tree.version,
                "learned": dict(zip(model.indicator_ids, model.counts, strict=True)),
                "too_few": {k: v for k, v in counts.items() if 0 < v < MIN_EXAMPLES}, "min_examples": MIN_EXAMPLES}

@@ -44,6 +44,7 @@ __all__ = ["IndicatorFileError", "IndicatorNotFound", "IndicatorService", "Revie
 MIN_SHARE = 0.01  # default minimum volume of a suggestion: 1% of documents, at least 5
 
 
+BACKGROUND = 2000  # stored documents that serve as negatives when learning from examples (ids are hashes: a spread)
 class IndicatorNotFound(LookupError):
     """No indicator system yet, or no such version, suggestion or template."""
 
@@ -150,7 +151,9 @@ class IndicatorService:
         examples = read_examples(path, tree, self.voc.normalizer, text_column, label_column)
         staging = self.examples_dir.with_name(f"exemplars.{os.getpid()}.tmp")
         shutil.rmtree(staging, ignore_errors=True)
-        summary = learn(examples, tree, self.voc.tokenizer.segment, staging)
+        with self.voc.store.engine.connect() as conn:
+            background = list(conn.scalars(select(documents.c.text).order_by(documents.c.id).limit(BACKGROUND)))
+        summary = learn(examples, tree, self.voc.tokenizer.segment, staging, background)
         # swapped in whole: a mapper never reads half of an old model and half of a new one
         old = self.examples_dir.with_name(f"exemplars.{os.getpid()}.old")
         if self.examples_dir.exists():
