@@ -41,10 +41,10 @@ from voc.service import Voc
 from voc.store import documents
 
 __all__ = ["IndicatorFileError", "IndicatorNotFound", "IndicatorService", "ReviewError"]
+BACKGROUND = 2000  # stored documents that serve as negatives when learning from examples (ids are hashes: a spread)
 MIN_SHARE = 0.01  # default minimum volume of a suggestion: 1% of documents, at least 5
 
 
-BACKGROUND = 2000  # stored documents that serve as negatives when learning from examples (ids are hashes: a spread)
 class IndicatorNotFound(LookupError):
     """No indicator system yet, or no such version, suggestion or template."""
 
