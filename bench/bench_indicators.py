@@ -110,7 +110,9 @@ def run_seed(svc: IndicatorService, tree: dict[str, Any], gold: dict[str, set[st
         theme = max(names, key=lambda a: (precisions[a] if a in hidden or a != "整体" else 0.0, scores[a]))
         if theme in hidden and precisions[theme] >= 0.5:
             on_theme[theme] += 1
+        near = item.get("nearest_indicator") or {}
         rows.append({"name": item["name"], "kind": item.get("kind", "indicator"),
+                     "nearest": near.get("id"), "nearest_similarity": near.get("similarity", 0.0),
                      "keywords": item["keywords"][:6], "count": item["evidence"]["count"],
                      "priority": item["priority"], "best_hidden": best, "f1": scores[best],
                      "theme": theme, "theme_precision": precisions[theme]})
@@ -173,7 +175,7 @@ def bench(corpus: str, args: argparse.Namespace) -> dict[str, Any]:
             for row in run["details"]:
                 print(f"    {row['name']:<8} {row['kind']:<9} n={row['count']:<5} f1 {row['f1']:.2f} vs "
                       f"{row['best_hidden']} (mostly {row['theme']} {row['theme_precision']:.2f}) {row['reason']:<10}"
-                      f" {'、'.join(row['keywords'])}", flush=True)
+                      f" {'、'.join(row['keywords'])}  near {row['nearest']} {row['nearest_similarity']}", flush=True)
         voc.close()
     return summarise(corpus, runs, gold, args, ingest_seconds)
 

@@ -27,8 +27,10 @@ TREE = {"name": "外卖", "indicators": [
     {"id": "delivery", "name": "配送", "keywords": ["配送", "送达"], "synonyms": ["外卖员"]},
     {"id": "hygiene", "name": "卫生", "keywords": ["头发", "异物"]},
 ]}
-# 停车位 is in no indicator: ten complaints about it must become a suggestion
-PARKING = [f"{who}停车位{what}" for who in ("店门口", "小区", "商场") for what in (
+# 包装 is in no indicator: ten complaints about it must become a suggestion. (Until issue 20 this was
+# 停车位; a candidate is now a term the aspect tagger marks as evaluated, and the shipped CRF never marks
+# 停车位 — an out-of-domain blind spot reported in the README — while it marks 包装 in these texts.)
+PARKING = [f"{who}包装{what}" for who in ("这家", "外卖", "餐盒") for what in (
     "太难找了", "太少了，转了好几圈", "收费太贵了", "总是被占", "不够用，很烦")][:10]
 MAPPED = [f"{a}，{b}" for a in ("味道很好", "口味太咸了", "菜很难吃", "好吃到哭")
           for b in ("配送很快", "送达太慢了", "外卖员态度好")]
@@ -104,13 +106,13 @@ def test_coverage_counts_shares_net_sentiment_and_flags(svc: IndicatorService) -
 
 def test_unmapped_recurring_term_becomes_a_suggestion(svc: IndicatorService) -> None:
     suggestions = svc.suggest(min_count=5)
-    parking = next(s for s in suggestions if "停车位" in s["keywords"])
+    parking = next(s for s in suggestions if "包装" in s["keywords"])
     ev = parking["evidence"]
     assert ev["count"] == len(PARKING) and len(ev["document_ids"]) == len(PARKING)
     assert ev["share"] == round(len(PARKING) / (len(PARKING) + len(MAPPED)), 4)
     assert 0 < ev["negative_rate"] <= 1 and len(ev["quotes"]) == 5
-    assert all("停车位" in q["text"] for q in ev["quotes"])
-    assert parking["name"] == "停车位" and "停车位" in parking["survey_question"]
+    assert all("包装" in q["text"] for q in ev["quotes"])
+    assert parking["name"] == "包装" and "包装" in parking["survey_question"]
     assert parking["status"] == "pending" and 0 < parking["priority"] <= 100
     assert not any(set(s["keywords"]) & {"味道", "配送"} for s in suggestions)
 
@@ -145,13 +147,13 @@ def test_candidates_of_one_name_merge_even_with_different_documents() -> None:
 
 
 def test_accept_merge_reject_and_audit(svc: IndicatorService) -> None:
-    parking = next(s for s in svc.suggest(min_count=5) if s["name"] == "停车位")
+    parking = next(s for s in svc.suggest(min_count=5) if s["name"] == "包装")
     with pytest.raises(ReviewError, match="needs a reason"):
         svc.review(parking["id"], "reject", reviewer="bob")
     result = svc.review(parking["id"], "reject", reviewer="bob", reason="not our business")
     assert result["status"] == "rejected" and result["reviewer"] == "bob" and result["reason"] == "not our business"
     again = svc.suggest(min_count=5)
-    assert not any(s["name"] == "停车位" for s in again)  # same evidence: stays rejected
+    assert not any(s["name"] == "包装" for s in again)  # same evidence: stays rejected
     assert svc.suggestion(parking["id"])["status"] == "rejected"
     with pytest.raises(ReviewError, match="already rejected"):
         svc.review(parking["id"], "accept", reviewer="bob")
@@ -161,27 +163,27 @@ def test_accept_merge_reject_and_audit(svc: IndicatorService) -> None:
 
 
 def test_accept_adds_indicator_in_new_version(svc: IndicatorService) -> None:
-    parking = next(s for s in svc.suggest(min_count=5) if s["name"] == "停车位")
+    parking = next(s for s in svc.suggest(min_count=5) if s["name"] == "包装")
     result = svc.review(parking["id"], "accept", reviewer="carol", parent="food")
     assert result["status"] == "accepted" and result["version"] == 2 and result["target"] == result["indicator"]["id"]
     located = svc.tree().find(result["indicator"]["id"])
-    assert located.parent.id == "food" and located.node.name == "停车位" and "停车位" in located.node.keywords
+    assert located.parent.id == "food" and located.node.name == "包装" and "包装" in located.node.keywords
     assert located.node.version == 2 and svc.tree().find("food.taste").node.version == 1
     assert [v["version"] for v in svc.versions()] == [1, 2] and svc.versions()[1]["author"] == "carol"
     assert [a["id"] for a in svc.diff(1, 2)["added"]] == [located.node.id]
-    assert not any(s["name"] == "停车位" for s in svc.suggest(min_count=5))  # now mapped
+    assert not any(s["name"] == "包装" for s in svc.suggest(min_count=5))  # now mapped
     assert svc.audit(target=parking["id"])[0]["action"] == "suggestion.accept"
 
 
 def test_merge_adds_keywords_to_existing_indicator(svc: IndicatorService) -> None:
-    parking = next(s for s in svc.suggest(min_count=5) if s["name"] == "停车位")
+    parking = next(s for s in svc.suggest(min_count=5) if s["name"] == "包装")
     with pytest.raises(ReviewError, match="no indicator 'nope'"):
         svc.review(parking["id"], "merge", reviewer="dave", target="nope")
     assert svc.suggestion(parking["id"])["status"] == "pending" and len(svc.versions()) == 1
     result = svc.review(parking["id"], "merge", reviewer="dave", target="delivery")
-    assert result["status"] == "merged" and "停车位" in result["keywords_added"]
+    assert result["status"] == "merged" and "包装" in result["keywords_added"]
     delivery = svc.tree().find("delivery").node
-    assert "停车位" in delivery.keywords and delivery.version == 2
+    assert "包装" in delivery.keywords and delivery.version == 2
     assert svc.diff(1)["changed"][0]["changes"]["keywords"]["to"] == delivery.keywords
 
 
@@ -198,7 +200,7 @@ def test_cli_json_shapes(svc: IndicatorService, monkeypatch: pytest.MonkeyPatch)
     coverage = json.loads(runner.invoke(app, ["indicators", "coverage", "--json"]).stdout)
     row = coverage["indicators"][0]
     assert {"id", "name", "mentions", "share", "net_sentiment", "trend", "top_quotes", "no_evidence"} <= set(row)
-    parking = next(i for i in items if i["name"] == "停车位")
+    parking = next(i for i in items if i["name"] == "包装")
     result = runner.invoke(app, ["indicators", "review", parking["id"], "--reject", "--reviewer", "erin", "--json"])
     assert result.exit_code == 2 and "reason" in result.stderr
     result = runner.invoke(app, ["indicators", "review", parking["id"], "--reject", "--reason", "dup",
@@ -221,7 +223,7 @@ def test_coverage_and_suggestions_for_one_business_line(svc: IndicatorService, t
     assert svc.coverage()["documents"] == total + len(PARKING)
     assert svc.coverage(sources=["review"])["documents"] == total
     assert svc.coverage(sources=["survey"])["mapped_documents"] == 0
-    parking = next(s for s in svc.suggest(min_count=5, sources=["review"]) if "停车位" in s["keywords"])
+    parking = next(s for s in svc.suggest(min_count=5, sources=["review"]) if "包装" in s["keywords"])
     assert parking["evidence"]["count"] == len(PARKING)
-    everywhere = next(s for s in svc.suggest(min_count=5) if "停车位" in s["keywords"])
+    everywhere = next(s for s in svc.suggest(min_count=5) if "包装" in s["keywords"])
     assert everywhere["evidence"]["count"] == 2 * len(PARKING)

@@ -26,6 +26,10 @@ from voc.indicators.corpus import DocView, iter_docs, scope_conditions
 from voc.indicators.coverage import coverage
 from voc.indicators.embedding import Encoder
 from voc.indicators.examples import learn, load_learned, read_examples
+from voc.indicators.gaps.collect import GapCollector
+from voc.indicators.gaps.contextual import ContextualTerms
+from voc.indicators.gaps.group import candidate_groups, group_terms
+from voc.indicators.gaps.kinds import indicator_centroids, nearest_indicator
 from voc.indicators.io import IndicatorFileError, dump_tree, parse_tree, read_tree
 from voc.indicators.mapping import Mapper
 from voc.indicators.model import IndicatorTree, diff_trees
@@ -36,13 +40,13 @@ from voc.indicators.rules.preview import preview
 from voc.indicators.store import IndicatorStore
 from voc.indicators.suggest import Suggester, suggestion_id
 from voc.indicators.tables import indicator_mapped
-from voc.indicators.terms import TermCollector
 from voc.service import Voc
 from voc.store import documents
 
 __all__ = ["IndicatorFileError", "IndicatorNotFound", "IndicatorService", "ReviewError"]
 BACKGROUND = 2000  # stored documents that serve as negatives when learning from examples (ids are hashes: a spread)
 MIN_SHARE = 0.01  # default minimum volume of a suggestion: 1% of documents, at least 5
+MAX_CANDIDATES = 300  # candidate terms given to the encoder (by volume), bounds the CPU cost
 
 
 class IndicatorNotFound(LookupError):
@@ -57,6 +61,11 @@ class IndicatorService:
     def __init__(self, voc: Voc, encoder: Encoder | None = None) -> None:
         self.voc = voc
         self.encoder = encoder
+
+    @cached_property
+    def contextual_terms(self) -> ContextualTerms:
+        """Encoder vectors of candidate terms, cached for the life of the service."""
+        return ContextualTerms()
 
     @cached_property
     def store(self) -> IndicatorStore:
@@ -215,7 +224,7 @@ class IndicatorService:
         reviewed ones are never re-proposed on the same evidence."""
         tree = self.tree()
         mapper = self.mapper(tree)
-        collector = TermCollector(mapper)
+        collector = GapCollector(mapper)
         docs: dict[str, DocView] = {}
         doc_mentions: dict[str, set[str]] = {}
         topic_members: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
@@ -236,13 +245,17 @@ class IndicatorService:
                 self.store.write_mapping(conn, tree.version, [d.id for d in batch], mentions)
         min_count = min_count or max(5, math.ceil(min_share * len(docs)))
         # seeds may be smaller than a suggestion: 省油 and 百公里 only reach the volume together
-        groups = collector.groups(max(2, min_count // 2))
+        terms = collector.candidates(max(2, min_count // 2))[:MAX_CANDIDATES]
+        vectors = self.contextual_terms.vectors({t: collector.terms[t].contexts for t in terms})
+        groups = candidate_groups(collector, group_terms(collector, terms, vectors))
         if topics:
             for group in topic_groups(topic_members, topic_labels, self._topic_keywords()):
                 covered = sum(1 for d in group.document_ids if doc_mentions.get(d)) / len(group.document_ids)
                 if covered < 0.5:
                     groups.append(group)
-        suggester = Suggester(tree, mapper, docs, doc_mentions)
+        centroids = indicator_centroids(mapper, collector, self.contextual_terms) if vectors else {}
+        nearest = {g.key: nearest_indicator(g.keywords, vectors, centroids) for g in groups}
+        suggester = Suggester(tree, mapper, docs, doc_mentions, nearest)
         proposed = suggester.suggest(merge_candidates(groups), min_count)
         with self._begin() as conn:
             reviewed = self.store.suggestions(conn, ("accepted", "merged", "rejected"))

@@ -14,6 +14,7 @@ from typing import Any
 from voc.indicators.candidates import CandidateGroup
 from voc.indicators.corpus import DocView
 from voc.indicators.coverage import growth
+from voc.indicators.gaps.kinds import KEYWORD_SIMILARITY
 from voc.indicators.mapping import Mapper
 from voc.indicators.model import IndicatorTree
 
@@ -33,11 +34,13 @@ def suggestion_id(name: str) -> str:
 
 class Suggester:
     def __init__(self, tree: IndicatorTree, mapper: Mapper, docs: dict[str, DocView],
-                 doc_mentions: dict[str, set[str]]) -> None:
+                 doc_mentions: dict[str, set[str]],
+                 nearest: dict[str, tuple[str | None, float]] | None = None) -> None:
         self.tree = tree
         self.mapper = mapper
         self.docs = docs
         self.doc_mentions = doc_mentions  # doc id -> indicator ids mentioned in it
+        self.nearest = nearest or {}  # group key -> (nearest indicator by contextual centroid, similarity)
         self.all_dates = [d.created_at for d in docs.values() if d.created_at is not None]
         self.parents = {loc.node.id: loc.parent.id if loc.parent else None for loc in tree.walk()}
 
@@ -66,9 +69,14 @@ class Suggester:
         priority = 100 * (0.45 * volume + 0.35 * negative_rate + 0.2 * min(max(rise or 0.0, 0.0), 1.0))
         name = group.keywords[0] if group.source != "topic" else _topic_name(group)
         parent = self.parent_for(doc_ids, group)
+        target, similarity = self.nearest.get(group.key, (None, 0.0))
+        kind = "keyword" if target and similarity >= KEYWORD_SIMILARITY else "indicator"
         return {
             "id": suggestion_id(name),
             "name": name,
+            "kind": kind,  # keyword: add the words to `target`; indicator: a new indicator under `parent`
+            "target": target if kind == "keyword" else None,
+            "nearest_indicator": {"id": target, "similarity": round(similarity, 3)} if target else None,
             "definition": _definition(name, group.keywords),
             "keywords": group.keywords,
             "parent": parent,

@@ -50,7 +50,7 @@ class TermEvidence:
 
 @dataclass(slots=True)
 class GapSettings:
-    min_tagged: float = 0.3
+    min_tagged: float = 0.06
     min_log_odds: float = 1.5
     max_mapped_ratio: float = 0.8
 
@@ -66,6 +66,9 @@ class GapCollector:
         self.tokens = 0
         self.clauses = 0
         self.unmapped_clauses = 0
+        self.occurrences = 0  # (term, clause) pairs
+        self.tagged = 0  # ... where the term is inside a tagged aspect term
+        self.indicator_contexts: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
         self._target: dict[str, bool] = {}
 
     def is_target(self, word: str) -> bool:
@@ -93,6 +96,11 @@ class GapCollector:
             aspects = [a for a in doc.aspects
                        if a.get("term") and clause.start <= int(a.get("term_start", -1)) < clause.end]
             terms = [t for t in dict.fromkeys(mapped.tokens) if self.is_target(t)]
+            for token in dict.fromkeys(mapped.tokens):
+                if token in self.indicator_tokens and len(self.indicator_contexts[token]) < MAX_CONTEXTS:
+                    at = clause.text.find(token)
+                    if at >= 0:
+                        self.indicator_contexts[token].append((clause.text, at, at + len(token)))
             for term in terms:
                 stats = self.terms[term]
                 stats.clauses += 1
@@ -100,7 +108,9 @@ class GapCollector:
                 stats.opinion += clause.label != "neutral"
                 tagged = next((a for a in aspects if term in a["term"]), None)
                 polarity = clause.label
+                self.occurrences += 1
                 if tagged is not None:
+                    self.tagged += 1
                     stats.tagged += 1
                     polarity = tagged.get("polarity") or polarity
                     if tagged.get("opinion"):
