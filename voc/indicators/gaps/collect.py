@@ -22,7 +22,6 @@ counted per clause. A term becomes a candidate when four measured tests pass (``
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -162,7 +161,3 @@ class GapCollector:
         small = min(self.terms[a].clauses, self.terms[b].clauses) or 1
         return self.terms[a].cooc[b] / small
 
-
-def entropy(counts: Counter[str]) -> float:
-    total = sum(counts.values())
-    return -sum(c / total * math.log(c / total) for c in counts.values() if c) if total else 0.0
