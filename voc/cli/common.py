@@ -15,8 +15,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from indexing import Filters
+from voc.documents import SOURCE_KINDS
 from voc.service import Voc, parse_day
 from voc.settings import VocSettings
+
+SENTIMENT_LABELS: tuple[str, ...] = ("negative", "neutral", "positive")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -58,6 +61,9 @@ def build_filters(
     industry: list[str] | None = None, channel: list[str] | None = None, store: list[str] | None = None,
     topic: list[int] | None = None, since: str | None = None, until: str | None = None,
 ) -> Filters:
+    # A misspelt enum value (negtive, reviwe) would otherwise match nothing and look like an answer.
+    check_choices("--source", source, SOURCE_KINDS)
+    check_choices("--sentiment", sentiment, SENTIMENT_LABELS)
     try:
         since_at, until_at = parse_day(since), parse_day(until)
     except ValueError as exc:
@@ -66,6 +72,51 @@ def build_filters(
         until_at = until_at.replace(hour=23, minute=59, second=59)  # a bare date means the whole day
     return Filters(source=source or [], sentiment=sentiment or [], tags=tag or [], industry=industry or [],
                    channel=channel or [], store=store or [], topic=topic or [], since=since_at, until=until_at)
+
+
+def check_choices(option: str, values: list[str] | None, allowed: tuple[str, ...]) -> None:
+    """Exit 2 naming the allowed values when any of ``values`` is not one of them."""
+    unknown = [value for value in values or [] if value not in allowed]
+    if unknown:
+        raise fail(f"{option} {', '.join(map(repr, unknown))} is not a known value; use one of {', '.join(allowed)}")
+
+
+def describe_filters(query: str | None, filters: Filters) -> str:
+    """The query and filters in words, for a "no documents match" line."""
+    parts = [f"query {query.strip()!r}"] if query and query.strip() else []
+    for name in ("source", "sentiment", "industry", "channel", "product", "store", "topic", "tags"):
+        values = getattr(filters, name)
+        if values:
+            parts.append(f"{name}={','.join(map(str, values))}")
+    if filters.since:
+        parts.append(f"since {filters.since.date().isoformat()}")
+    if filters.until:
+        parts.append(f"until {filters.until.date().isoformat()}")
+    if filters.exclude_near_duplicates:
+        parts.append("no near-duplicates")
+    return ", ".join(parts) or "everything"
+
+
+# Free-text filters: a value no document has is named with the values that do occur.
+_OPEN_FILTERS = ("industry", "channel", "product", "store")
+
+
+def no_match_message(service: Voc, query: str | None, filters: Filters) -> str:
+    """Why a search found nothing: an empty store (say where it is and what to do), or the query and
+    filters in words, with the known values of a free-text filter that no document carries."""
+    if service.store.count() == 0:
+        return (f"this store is empty ({service.settings.home.absolute()}); ingest something "
+                "(voc ingest FILE, or voc demo) or set VOC_HOME to the data directory you ingested into")
+    message = f"no documents match: {describe_filters(query, filters)}"
+    wanted = [name for name in _OPEN_FILTERS if getattr(filters, name)]
+    if wanted:
+        known = service.search(None, facets=tuple(wanted), facet_size=10, limit=1, highlight=False).facets
+        for name in wanted:
+            missing = [v for v in getattr(filters, name) if v not in known.get(name, {})]
+            if missing:
+                values = ", ".join(known.get(name, {})) or "none"
+                message += f"; no document has {name} {', '.join(missing)} (known: {values})"
+    return message
 
 
 @contextmanager

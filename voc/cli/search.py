@@ -24,12 +24,15 @@ from voc.cli.common import (
     build_filters,
     emit_json,
     fail,
+    no_match_message,
     open_service,
 )
 
 
 def search_command(
-    query: Annotated[str | None, typer.Argument(help="Words to find (segmented with jieba); omit for all.")] = None,
+    words: Annotated[list[str] | None, typer.Argument(
+        help="Words to find (segmented with jieba; several words are one query); omit for all.",
+        show_default=False)] = None,
     source: SourceOpt = None, sentiment: SentimentOpt = None, tag: TagOpt = None, industry: IndustryOpt = None,
     channel: ChannelOpt = None, store: StoreOpt = None, topic: TopicOpt = None, since: SinceOpt = None,
     until: UntilOpt = None,
@@ -42,19 +45,28 @@ def search_command(
     """Full-text search with filters and facets; prints hits with highlights."""
     if sort not in SORT_ORDERS:
         raise fail(f"--sort must be one of {', '.join(SORT_ORDERS)}")
+    # `voc search 送餐 慢` unquoted: the shell splits it, the user meant one query
+    query = " ".join(words) if words else None
     filters = build_filters(source, sentiment, tag, industry, channel, store, topic, since, until)
     filters.exclude_near_duplicates = no_duplicates
     service = open_service()
     try:
         result = service.search(query, filters=filters, sort=sort, limit=limit, cursor=cursor)
+        # nothing found is told apart: an empty store, or which filter value no document has
+        empty_note = no_match_message(service, query, filters) if result.total == 0 and not cursor else None
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:
         service.close()
     if as_json:
         emit_json(result.to_dict())
+        if empty_note:
+            common.err_console.print(empty_note, highlight=False, soft_wrap=True)
         return
     out = common.console
+    if empty_note:
+        out.print(empty_note, highlight=False, soft_wrap=True)
+        return
     out.print(f"[bold]{result.total}[/] matching documents")
     for hit in result.hits:
         when = hit.created_at.date().isoformat() if hit.created_at else "-"

@@ -22,6 +22,7 @@ from voc.cli.common import (
     build_filters,
     emit_json,
     fail,
+    no_match_message,
     open_service,
 )
 
@@ -48,10 +49,18 @@ def _change(tag: str, ids: list[str] | None, more: list[str] | None, query: str 
     try:
         search = None if id_list else service.build_query(query, filters=filters)
         changed = service.tag(tag, ids=id_list, query=search, remove=remove)
+        # a query that matched nothing says why (empty store, unknown value) instead of "0 documents"
+        # (0 changed while documents match means they all had the tag already: no note then)
+        note = None
+        if search is not None and changed == 0 and service.search(
+                query, filters=filters, limit=1, facets=(), highlight=False).total == 0:
+            note = no_match_message(service, query, filters)
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:
         service.close()
+    if note:
+        common.err_console.print(note, highlight=False, soft_wrap=True)
     if as_json:
         emit_json({"tag": tag, "changed": changed})
     else:

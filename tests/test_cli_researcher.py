@@ -1,0 +1,68 @@
+"""The researcher's CLI day (issue 21): checked filter values, honest empty answers, export,
+analysis detail, multi-word queries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from voc.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("VOC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VOC_WORKERS", "1")
+    return tmp_path / "home"
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def stored(home: Path, tmp_path: Path) -> Path:
+    data = tmp_path / "r.csv"
+    data.write_text("id,text,time,industry\n1,快递柜超时收费太坑了,2026-11-01,物流\n"
+                    "2,=HYPERLINK(\"http://x\") 送餐很慢 菜都凉了 电话13812345678,2026-11-02,外卖\n"
+                    "3,东西很好 包装也好,2026-11-03,外卖\n", encoding="utf-8")
+    code, out, _ = invoke("ingest", str(data), "--source", "review", "--json")
+    assert code == 0, out
+    return data
+
+
+@pytest.mark.parametrize(("args", "allowed"), [
+    (("search", "--sentiment", "negtive"), "negative, neutral, positive"),
+    (("search", "快递", "--source", "reviwe"), "survey, hotline, review"),
+    (("tag", "add", "x", "--sentiment", "negtive"), "negative, neutral, positive"),
+    (("tag", "add", "x", "--source", "reviwe"), "survey, hotline, review"),
+])
+def test_unknown_enum_values_exit_2_naming_the_allowed_ones(stored: Path, args: tuple[str, ...],
+                                                            allowed: str) -> None:
+    code, out, err = invoke(*args)
+    assert code == 2 and allowed in err and "0 documents" not in out
+
+
+def test_valid_values_with_no_matches_say_so(stored: Path) -> None:
+    code, out, _ = invoke("search", "快递", "--sentiment", "positive", "--industry", "汽车")
+    assert code == 0
+    assert "no documents match" in out and "sentiment=positive" in out
+    assert "no document has industry 汽车" in out and "物流" in out
+    code, _, err = invoke("tag", "add", "x", "--query", "快递", "--industry", "汽车")
+    assert code == 0 and "no documents match" in err
+
+
+def test_an_empty_store_says_so_instead_of_zero_hits(home: Path) -> None:
+    code, out, _ = invoke("search", "快递")
+    assert code == 0 and "this store is empty" in out and "VOC_HOME" in out
+
+
+def test_several_unquoted_words_are_one_query(stored: Path) -> None:
+    code, out, _ = invoke("search", "快递柜", "收费", "--json")
+    assert code == 0 and json.loads(out)["total"] == 1
