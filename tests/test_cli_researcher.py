@@ -3,6 +3,8 @@ analysis detail, multi-word queries."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -66,3 +68,46 @@ def test_an_empty_store_says_so_instead_of_zero_hits(home: Path) -> None:
 def test_several_unquoted_words_are_one_query(stored: Path) -> None:
     code, out, _ = invoke("search", "快递柜", "收费", "--json")
     assert code == 0 and json.loads(out)["total"] == 1
+
+
+def test_export_csv_has_a_bom_chosen_columns_masked_text_and_escaped_formulas(stored: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    code, out, _ = invoke("export", "--output", str(target), "--columns", "id,industry,text", "--sort", "oldest")
+    assert code == 0 and "wrote 3 documents" in out
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["id", "industry", "text"] and len(rows) == 4
+    formula = next(row[2] for row in rows[1:] if "HYPERLINK" in row[2])
+    assert formula.startswith("'=") and "13812345678" not in formula  # escaped, PII masked
+
+    code, _, _ = invoke("export", "快递", "--output", str(target), "--industry", "物流")
+    assert code == 0 and len(list(csv.reader(io.StringIO(target.read_text("utf-8-sig"))))) == 2
+    code, _, err = invoke("export", "--output", str(target), "--columns", "id,colour")
+    assert code == 2 and "colour" in err and "text" in err
+
+
+def test_export_xlsx_streams_pages_and_keeps_formulas_text(stored: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from openpyxl import load_workbook
+
+    import voc.export
+    import voc.service
+
+    monkeypatch.setattr(voc.export, "PAGE_SIZE", 2)  # three documents over two cursor pages
+    pages: list[int] = []
+    search = voc.service.Voc.search
+    monkeypatch.setattr(voc.service.Voc, "search", lambda self, *a, **k: pages.append(k["limit"]) or search(
+        self, *a, **k))
+    target = tmp_path / "out.xlsx"
+    code, out, _ = invoke("export", "--output", str(target), "--sentiment", "negative", "--sentiment", "neutral",
+                          "--sentiment", "positive")
+    assert code == 0 and "wrote 3 documents" in out, out
+    sheet = load_workbook(target).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "id" and len({row[0] for row in rows[1:]}) == 3
+    text_column = rows[0].index("text")
+    formula_cell = next(c for c in sheet.iter_cols(min_col=text_column + 1, max_col=text_column + 1).__next__()
+                        if isinstance(c.value, str) and "HYPERLINK" in c.value)
+    assert formula_cell.data_type == "s" and formula_cell.quotePrefix
+    assert pages[:2] == [2, 2]

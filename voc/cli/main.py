@@ -11,6 +11,7 @@ from indexing import BackendUnavailable
 from voc.cli import common
 from voc.cli.common import JsonOpt, emit_json, open_service
 from voc.cli.es import es_app
+from voc.cli.export import export_command
 from voc.cli.failures import EXIT_STORAGE, STORAGE_ERRORS, storage_failure_message
 from voc.cli.index import index_app
 from voc.cli.indicator_examples import learn_command
@@ -42,6 +43,7 @@ indicators_app.command("learn")(learn_command)
 app.add_typer(indicators_app, name="indicators")
 app.command("search")(search_command)
 app.command("show")(show_command)
+app.command("export")(export_command)
 app.add_typer(keys_app, name="keys")
 app.command("serve")(serve_command)
 app.command("ingest")(ingest_command)
