@@ -38,6 +38,7 @@ ROUTE_CASES: list[Case] = [
          ok=(202,)),  # the module app makes every upload a job
     Case("GET", "/v1/documents/{doc_id}", READERS),
     Case("GET", "/v1/search", {"researcher", "designer", "service", "admin"}, {"params": {"q": "快递"}}),
+    Case("GET", "/v1/export", READERS, {"params": {"q": "快递", "format": "csv"}}),
     Case("POST", "/v1/tags/apply", {"researcher", "designer", "admin"}, {"json": {"tag": "矩阵", "ids": ["{doc_id}"]}}),
     Case("POST", "/v1/tags/remove", {"researcher", "designer", "admin"},
          {"json": {"tag": "矩阵", "query": {"q": "快递"}}}),

@@ -1,11 +1,16 @@
-"""GET /v1/search: full text with filters, facets, sort, page or cursor, highlights."""
+"""GET /v1/search: full text with filters, facets, sort, page or cursor, highlights.
+GET /v1/export: every hit of the same query and filters as a streamed CSV or an XLSX file."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, Query
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -16,6 +21,7 @@ from api.schemas import AspectOut, Name, SentimentLabel, SourceKind, Strict, Tag
 from indexing import FACET_FIELDS, Filters, SearchQuery
 from indexing.base import InvalidCursor, decode_cursor
 from indexing.health import check_index_cached
+from voc.export import DEFAULT_COLUMNS, ExportColumn, ExportFormat, csv_chunks, iter_hits, write_xlsx
 from voc.service import Voc
 from voc.store import documents
 
@@ -154,3 +160,41 @@ def search(params: Annotated[SearchParams, Query()], state: State,
     attach_aspects(state.voc, data["hits"])
     data["page"] = params.page
     return data
+
+
+class ExportParams(SearchFilters):
+    format: ExportFormat = Field("csv", description="csv (UTF-8 with a BOM, for Excel) or xlsx.")
+    columns: list[ExportColumn] = Field(default_factory=lambda: list(DEFAULT_COLUMNS),
+                                        description="Columns, in order (repeat the parameter).")
+    sort: SortName = "relevance"
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/export", summary="Export search hits as CSV or XLSX",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}, XLSX_TYPE: {}},
+                             "description": "Every hit, PII-masked text, formula-escaped cells."},
+                       503: {"description": "the search index is damaged, behind the store, or unreachable"}})
+def export(params: Annotated[ExportParams, Query()], state: State, background: BackgroundTasks,
+           _key: Annotated[ApiKey, Depends(require("search"))]) -> Any:
+    """CSV streams page by page as it is read (any size); XLSX is written to a temporary file first
+    (the format is a zip whose directory comes last) and removed once sent."""
+    health = check_index_cached(state.voc)
+    if not health.ok:
+        raise ApiError(503, health.problem or "the search index is unavailable", headers={"Retry-After": "30"})
+    columns = list(dict.fromkeys(params.columns))
+    hits = iter_hits(state.voc, params.q, params.filters(), sort=params.sort)
+    if params.format == "csv":
+        return StreamingResponse(csv_chunks(hits, columns), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition": 'attachment; filename="voc-export.csv"'})
+    handle, name = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    try:
+        write_xlsx(hits, columns, Path(name))
+    except BaseException:
+        os.unlink(name)
+        raise
+    background.add_task(os.unlink, name)
+    return FileResponse(name, media_type=XLSX_TYPE, filename="voc-export.xlsx", background=background)
