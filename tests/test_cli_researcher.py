@@ -111,3 +111,13 @@ def test_export_xlsx_streams_pages_and_keeps_formulas_text(stored: Path, tmp_pat
                         if isinstance(c.value, str) and "HYPERLINK" in c.value)
     assert formula_cell.data_type == "s" and formula_cell.quotePrefix
     assert pages[:2] == [2, 2]
+
+
+def test_data_without_time_says_so_in_trend_and_emerging(home: Path, tmp_path: Path) -> None:
+    data = tmp_path / "untimed.csv"
+    data.write_text("id,text\n1,快递柜超时收费太坑了\n2,送餐很慢，菜都凉了\n", encoding="utf-8")
+    assert invoke("ingest", str(data), "--source", "review")[0] == 0
+    code, out, _ = invoke("topics", "emerging")
+    assert code == 0 and "no time" in out and "time column" in out and "no emerging topics" not in out
+    code, out, _ = invoke("topics", "trend", "0")
+    assert code == 0 and "no time" in out and "time column" in out

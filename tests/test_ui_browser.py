@@ -269,3 +269,48 @@ def test_document_view_marks_aspect_terms_and_opinions(browser: Any, server: Ser
     assert page.locator("#detail .aspect-text").text_content() == hit["text"]  # marks add no text
     expect(page.locator("#detail table.aspects tbody tr")).to_have_count(len(hit["aspects"]))
     shot(page, server, "aspects")
+
+
+def test_export_button_downloads_the_current_query_as_csv(browser: Any, server: Server) -> None:
+    expect = sync_api.expect
+    page = open_page(browser, server, "researcher", "#/search?q=快递柜&sentiment=negative")
+    expect(page.locator("#hits .hit em").first).to_be_visible()
+    total = server.get("/v1/search", q="快递柜", sentiment="negative", facets="none", limit=1)["total"]
+    with page.expect_download() as info:
+        page.locator("#export-csv").click()
+    raw = Path(info.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads the file as UTF-8
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][0] == "id" and len(rows) - 1 == total and {r[rows[0].index("sentiment")] for r in rows[1:]} == {
+        "negative"}
+    shot(page, server, "search-export")
+
+
+def test_data_without_time_hides_the_date_filter_and_says_why(browser: Any, server: Server) -> None:
+    """As if every document came from a file without a time column (the server says dated=false and
+    empty trends); the page says what is missing instead of an empty chart or a useless date box."""
+    expect = sync_api.expect
+    page = open_page(browser, server, "researcher")
+
+    def undated(route: Any) -> None:
+        response = route.fetch()
+        body = response.json()
+        if "dated" in body:
+            body["dated"] = False
+        if "trend" in body:
+            body["trend"] = []
+        route.fulfill(response=response, json=body)
+
+    page.route("**/v1/search?*", undated)
+    page.route("**/v1/topics/[0-9]*", undated)
+    page.goto(server.url + "/#/search?q=快递")
+    expect(page.locator("#no-dates")).to_be_visible()
+    expect(page.locator("#since")).to_have_count(0)
+    topic = server.get("/v1/topics")["topics"][0]["id"]
+    page.goto(server.url + f"/#/topics/{topic}")
+    expect(page.locator("#no-time")).to_be_visible()
+    expect(page.locator("svg.chart")).to_have_count(0)
+    shot(page, server, "no-time")

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from api.auth import ApiKey
 from api.deps import State, require
 from api.errors import ApiError
-from api.schemas import AspectOut, Name, SentimentLabel, SourceKind, Strict, TagName, Timestamp
+from api.schemas import AspectOut, DocId, Name, SentimentLabel, SourceKind, Strict, TagName, Timestamp
 from indexing import FACET_FIELDS, Filters, SearchQuery
 from indexing.base import InvalidCursor, decode_cursor
 from indexing.health import check_index_cached
+from voc.dated import any_dated
 from voc.export import DEFAULT_COLUMNS, ExportColumn, ExportFormat, csv_chunks, iter_hits, write_xlsx
 from voc.service import Voc
 from voc.store import documents
@@ -100,6 +101,8 @@ class SearchResponse(BaseModel):
     facets: dict[str, dict[str, int]] = Field(description="Per facet: value → count, largest first.")
     next_cursor: str | None = Field(None, description="Pass as cursor for the next page; null on the last.")
     page: int | None = None
+    dated: bool = Field(True, description="Whether any stored document has a time; when none has, date filters "
+                                          "and trends have nothing to work on (the UI hides its date filter).")
 
 
 def attach_aspects(voc: Voc, hits: list[dict[str, Any]]) -> None:
@@ -159,6 +162,7 @@ def search(params: Annotated[SearchParams, Query()], state: State,
     data = result.to_dict()
     attach_aspects(state.voc, data["hits"])
     data["page"] = params.page
+    data["dated"] = any_dated(state.voc.store)
     return data
 
 
@@ -167,6 +171,12 @@ class ExportParams(SearchFilters):
     columns: list[ExportColumn] = Field(default_factory=lambda: list(DEFAULT_COLUMNS),
                                         description="Columns, in order (repeat the parameter).")
     sort: SortName = "relevance"
+    id: list[DocId] = Field(default_factory=list, description="Only these documents (the UI's selection).")
+
+    def filters(self) -> Filters:
+        chosen = super().filters()
+        chosen.ids = list(self.id)
+        return chosen
 
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

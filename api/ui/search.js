@@ -1,5 +1,5 @@
 // Complaint search: query, filters as facet checkboxes with counts, hits, the whole document, tagging.
-import { allHits, api } from "./api.js";
+import { allHits, api, download } from "./api.js";
 import { day, el, esc, highlight, num, SENTIMENT_LABELS, SOURCE_LABELS } from "./util.js";
 import { tagBar } from "./tagging.js";
 import { aspectView } from "./aspects.js";
@@ -36,7 +36,9 @@ export async function searchView(main, ctx, params) {
     <div class="cols">
       <aside id="facets" aria-label="filters"></aside>
       <section class="results">
-        <div class="summary"><span id="total-line"></span> <span class="hint">j/k 上下 · Enter 打开 · x 选择</span></div>
+        <div class="summary"><span id="total-line"></span> <span class="hint">j/k 上下 · Enter 打开 · x 选择</span>
+          <span class="export" title="导出当前查询（或所选结果）/ export the current query (or the selection)">导出 <small>Export</small>
+            <button type="button" id="export-csv">CSV</button><button type="button" id="export-xlsx">Excel</button></span></div>
         <div id="tagbar"></div>
         <ol id="hits" class="hits"></ol>
         <button id="more" type="button" hidden>更多 <small>More</small></button>
@@ -62,7 +64,7 @@ export async function searchView(main, ctx, params) {
       state.focus = -1;
       state.selected.clear();
       $("#hits").replaceChildren();
-      renderFacets(page.facets);
+      renderFacets(page.facets, page.dated !== false);
       const u = new URLSearchParams();
       for (const [k, v] of Object.entries(filters())) for (const x of [].concat(v)) if (x) u.append(k, x);
       history.replaceState(null, "", `#/search${u.toString() ? "?" + u : ""}`);
@@ -78,15 +80,22 @@ export async function searchView(main, ctx, params) {
     bar.update();
   }
 
-  function renderFacets(facets) {
+  function renderFacets(facets, dated) {
     const box = $("#facets");
-    box.replaceChildren(el(`<div class="facet dates"><h3>时间 <small>Time</small></h3>
-      <label>从 from <input type="date" id="since" value="${esc(state.since)}"></label>
-      <label>到 to <input type="date" id="until" value="${esc(state.until)}"></label></div>`));
-    for (const id of ["since", "until"]) box.querySelector(`#${id}`).addEventListener("change", (e) => {
-      state[id] = e.target.value;
-      run().catch(ctx.showError);
-    });
+    box.replaceChildren();
+    // No stored document has a time: a date filter could only empty the list, so it is not offered.
+    if (dated || state.since || state.until) {
+      box.append(el(`<div class="facet dates"><h3>时间 <small>Time</small></h3>
+        <label>从 from <input type="date" id="since" value="${esc(state.since)}"></label>
+        <label>到 to <input type="date" id="until" value="${esc(state.until)}"></label></div>`));
+      for (const id of ["since", "until"]) box.querySelector(`#${id}`).addEventListener("change", (e) => {
+        state[id] = e.target.value;
+        run().catch(ctx.showError);
+      });
+    } else {
+      box.append(el(`<p class="facet dates muted small" id="no-dates">文档没有时间，无法按日期筛选。导入时加上时间列（time / 时间 / 日期）。
+        <small>No document has a time: add a time column when ingesting.</small></p>`));
+    }
     for (const [facet, param, title] of FACETS) {
       const counts = { ...(facets[facet] || {}) };
       for (const v of state[param]) if (!(v in counts)) counts[v] = 0;
@@ -192,6 +201,11 @@ export async function searchView(main, ctx, params) {
   });
   $("#sort").addEventListener("change", () => { state.sort = $("#sort").value; run().catch(ctx.showError); });
   $("#more").addEventListener("click", () => run(true).catch(ctx.showError));
+  // The selection when there is one, else every hit of the current query and filters (streamed by the server).
+  const exportAs = (format) => download("/export", { ...filters(), sort: state.sort, format,
+    id: [...state.selected] }, `voc-export.${format}`).catch(ctx.showError);
+  $("#export-csv").addEventListener("click", () => exportAs("csv"));
+  $("#export-xlsx").addEventListener("click", () => exportAs("xlsx"));
   const onKey = (e) => {
     const key = e.detail.key;
     if (!main.isConnected) { document.removeEventListener("voc-key", onKey); return; }

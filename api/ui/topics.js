@@ -11,6 +11,11 @@ async function pool(items, n, fn) {
   return out;
 }
 
+// Documents ingested without a time column have no trend: say so rather than draw an empty chart.
+const NO_TIME_SHORT = "无时间 no time";
+const NO_TIME = "这些文档没有时间，无法显示趋势。导入时加上时间列（time / 时间 / 日期，或 --time-col）。"
+  + " <small>These documents have no time, so there is no trend: ingest them with a time column.</small>";
+
 const REASONS = { volume: "声量上升 volume", negative_share: "负面占比上升 negative share" };
 
 export async function topicsView(main, ctx) {
@@ -35,7 +40,8 @@ export async function topicsView(main, ctx) {
   await pool(topics, 6, async (t) => {
     const d = await api(`/topics/${t.id}`);
     const i = topics.indexOf(t);
-    rows[i].querySelector(".trend").innerHTML = sparkline(d.trend.map((p) => p.count), { label: `${t.label} trend` });
+    rows[i].querySelector(".trend").innerHTML = d.trend.length ? sparkline(d.trend.map((p) => p.count), { label: `${t.label} trend` })
+      : `<span class="muted small no-time">${NO_TIME_SHORT}</span>`;
   });
 }
 
@@ -64,11 +70,11 @@ export async function topicView(main, ctx, id) {
       ${e ? '<span class="badge hot">新兴 emerging</span>' : ""}</h2>
     <p class="kw">${t.keywords.map((k) => `<span class="tag">${esc(k)}</span>`).join("")}</p>
     <p>规模 size <b>${num(t.size)}</b> · 负面占比 negative share <b>${pct(t.negative_share)}</b>
-      · 趋势 trend ${sparkline(t.trend.map((p) => p.count), { label: "sparkline" })}
+      ${t.trend.length ? `· 趋势 trend ${sparkline(t.trend.map((p) => p.count), { label: "sparkline" })}` : ""}
       · <a href="#/search?topic=${t.id}">搜索本主题文档 search its documents →</a></p>
     ${e ? `<p class="emerging-note">⚑ ${esc(e.reasons.map((r) => REASONS[r]).join("、"))}: 本期 ${e.count} 条 vs 基线 baseline ${e.baseline_mean.toFixed(1)}
       (p=${e.p_value.toExponential(1)}${e.z != null ? `, z=${e.z.toFixed(2)}` : ""})</p>` : ""}
     <h3>每周趋势 <small>Weekly trend</small> <span class="legend"><i class="all"></i>全部 all <i class="neg"></i>负面 negative</span></h3>
-    ${chart(t.trend)}
+    ${t.trend.length ? chart(t.trend) : `<p class="muted no-time" id="no-time">${NO_TIME}</p>`}
     <h3>代表性原话 <small>Quotes</small></h3><ol class="quotes">${t.quotes.map((q) => `<li>${esc(q)}</li>`).join("")}</ol></section>`));
 }

@@ -11,6 +11,7 @@ import typer
 
 from voc.cli import common
 from voc.cli.common import JsonOpt, emit_json, fail, open_service
+from voc.dated import NO_TIME_HINT, any_dated
 from voc.service import Voc, parse_day
 
 topics_app = typer.Typer(help="Topic discovery: build topics, read them, follow trends, spot emerging issues.",
@@ -101,6 +102,7 @@ def show(topic_id: Annotated[int, typer.Argument(help="Topic id.")], interval: I
     """One topic: keywords, quotes and its trend."""
     with _service() as service:
         topic = service.topics.topic(topic_id, interval)
+        why = _why_no_trend(service) if topic is not None and not topic["trend"] else None
     if topic is None:
         raise fail(f"no topic {topic_id}", code=1)
     if as_json:
@@ -111,8 +113,15 @@ def show(topic_id: Annotated[int, typer.Argument(help="Topic id.")], interval: I
     common.console.print("keywords: " + " ".join(topic["keywords"]))
     for quote in topic["quotes"]:
         common.console.print(f"  “{quote}”")
+    if why:
+        common.console.print(f"  trend: none, {why}", highlight=False, soft_wrap=True)
     for point in topic["trend"]:
         common.console.print(f"  {point['period']}  {point['count']:>5}  {'█' * min(point['count'], 60)}")
+
+
+def _why_no_trend(service: Voc) -> str:
+    """An empty trend: the store has no time at all, or only this topic's documents lack one."""
+    return NO_TIME_HINT if not any_dated(service.store) else "none of this topic's documents has a time"
 
 
 @topics_app.command("trend")
@@ -121,9 +130,14 @@ def trend(topic_id: Annotated[int, typer.Argument(help="Topic id.")], interval: 
     """Counts and negative share per day or week."""
     with _service() as service:
         series = service.topics.trend(topic_id, interval)
+        why = _why_no_trend(service) if not series else None
     if as_json:
         emit_json(series)
+        if why:
+            common.err_console.print(why, highlight=False, soft_wrap=True)
         return
+    if why:
+        common.console.print(f"no trend for topic {topic_id}: {why}", highlight=False, soft_wrap=True)
     for point in series:
         share = "" if point["negative_share"] is None else f"neg {point['negative_share']:.0%}"
         common.console.print(f"{point['period']}  {point['count']:>5}  {share}")
@@ -143,10 +157,15 @@ def emerging(
     """
     with _service() as service:
         found = service.topics.emerging(interval=interval, at=parse_day(at), baseline_periods=baseline)
+        dated = any_dated(service.store)
     if as_json:
         emit_json(found)
+        if not dated:
+            common.err_console.print(NO_TIME_HINT, highlight=False, soft_wrap=True)
         return
-    if not found:
+    if not dated:  # "no emerging topics" would read as "nothing is rising"; nothing could be measured
+        common.console.print(f"cannot tell emerging topics: {NO_TIME_HINT}", highlight=False, soft_wrap=True)
+    elif not found:
         common.console.print("no emerging topics")
     for item in found:
         common.console.print(f"{item['topic_id']:>4}  {item['label']}  {', '.join(item['reasons'])}: "
