@@ -113,6 +113,10 @@ def test_unmapped_recurring_term_becomes_a_suggestion(svc: IndicatorService) -> 
     assert 0 < ev["negative_rate"] <= 1 and len(ev["quotes"]) == 5
     assert all("包装" in q["text"] for q in ev["quotes"])
     assert parking["name"] == "包装" and "包装" in parking["survey_question"]
+    # drafts are written from the evidence: the opinions customers pair with the theme, not a template
+    said = ("太难找", "太少", "太贵", "不够用", "总是被占")
+    assert any(f"“{p}”" in parking["definition"] for p in said) and "负面" in parking["definition"]
+    assert any(p in parking["survey_question"] for p in said)
     assert parking["status"] == "pending" and 0 < parking["priority"] <= 100
     assert not any(set(s["keywords"]) & {"味道", "配送"} for s in suggestions)
 

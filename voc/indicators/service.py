@@ -239,7 +239,10 @@ class IndicatorService:
                     quote = doc.clauses[0].text if len(doc.clauses) == 1 else doc.text[:120]
                     topic_members[doc.topic_id][doc.id] = (quote, doc.sentiment)
                     topic_labels.setdefault(doc.topic_id, doc.topic_label or "")
-                doc.text, doc.clauses, doc.aspects = "", [], []  # keep only what evidence needs
+                # keep only what evidence needs: the opinions said about terms write the drafts
+                doc.text, doc.clauses = "", []
+                doc.aspects = [{"term": a["term"], "opinion": a.get("opinion") or "", "polarity": a.get("polarity")}
+                               for a in doc.aspects if a.get("term") and a.get("opinion")]
                 docs[doc.id] = doc
             with self._begin() as conn:
                 self.store.write_mapping(conn, tree.version, [d.id for d in batch], mentions)

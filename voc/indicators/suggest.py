@@ -19,6 +19,7 @@ from voc.indicators.mapping import Mapper
 from voc.indicators.model import IndicatorTree
 
 QUOTES = 5
+OPINIONS = 6  # opinion phrases kept to write a definition and a question from
 COVERED_SCORE = 0.5  # a candidate whose keywords map this well to an indicator is not a gap
 SATURATING_SHARE = 0.05
 
@@ -68,6 +69,7 @@ class Suggester:
         volume = min(1.0, share / SATURATING_SHARE)
         priority = 100 * (0.45 * volume + 0.35 * negative_rate + 0.2 * min(max(rise or 0.0, 0.0), 1.0))
         name = group.keywords[0] if group.source != "topic" else _topic_name(group)
+        opinions = self.opinions(doc_ids, group)
         parent = self.parent_for(doc_ids, group)
         target, similarity = self.nearest.get(group.key, (None, 0.0))
         kind = "keyword" if target and similarity >= KEYWORD_SIMILARITY else "indicator"
@@ -77,11 +79,11 @@ class Suggester:
             "kind": kind,  # keyword: add the words to `target`; indicator: a new indicator under `parent`
             "target": target if kind == "keyword" else None,
             "nearest_indicator": {"id": target, "similarity": round(similarity, 3)} if target else None,
-            "definition": _definition(name, group.keywords),
+            "definition": _definition(name, group.keywords, opinions, negative_rate),
             "keywords": group.keywords,
             "parent": parent,
             "priority": round(priority, 1),
-            "survey_question": _question(name, negative_rate),
+            "survey_question": _question(name, negative_rate, opinions),
             "sources": group.sources,
             "fingerprint": fingerprint(group.keywords),
             "evidence": {
@@ -94,6 +96,19 @@ class Suggester:
                 "document_ids": doc_ids,
             },
         }
+
+    def opinions(self, doc_ids: list[str], group: CandidateGroup) -> list[tuple[str, str, int]]:
+        """What customers say about the theme: the opinion spans the tagger paired with its terms in the
+        evidence documents, (phrase, polarity, documents), most frequent first."""
+        counts: Counter[tuple[str, str]] = Counter()
+        for doc_id in doc_ids:
+            seen = set()
+            for aspect in self.docs[doc_id].aspects:
+                term, phrase = aspect.get("term") or "", _phrase(aspect.get("opinion") or "")
+                if phrase and term and any(k in term or term in k for k in group.keywords):
+                    seen.add((phrase, aspect.get("polarity") or "neutral"))
+            counts.update(seen)
+        return [(phrase, polarity, n) for (phrase, polarity), n in counts.most_common(OPINIONS)]
 
     def parent_for(self, doc_ids: list[str], group: CandidateGroup) -> str | None:
         """The group whose indicators the evidence documents mention most; else the closest by terms."""
@@ -119,14 +134,34 @@ def _topic_name(group: CandidateGroup) -> str:
     return "".join(group.keywords[:1]) or group.label
 
 
-def _definition(name: str, keywords: list[str]) -> str:
-    examples = "、".join(keywords[:5])
-    return f"客户对“{name}”的体验与评价，反馈中常见的说法包括{examples}。"
+def _phrase(opinion: str) -> str:
+    """An opinion span as a phrase to quote: edge particles and punctuation off (太慢了！ → 太慢)."""
+    return opinion.strip(" ，。！？!?,.~～、…了的啊呀吧呢哦").strip()[:12]
 
 
-def _question(name: str, negative_rate: float) -> str:
-    if negative_rate >= 0.4:  # mostly complaints: ask whether it went wrong, then why
-        return f"最近一次体验中，您在“{name}”方面是否遇到过问题？如有，请简要说明。"
+def _definition(name: str, keywords: list[str], opinions: list[tuple[str, str, int]], negative_rate: float) -> str:
+    """Written from the evidence: what customers say about the theme and how often it is a complaint."""
+    related = "、".join(k for k in keywords[:5] if k != name)
+    scope = f"（也说{related}）" if related else ""
+    if not opinions:
+        return f"客户对“{name}”{scope}的体验与评价；证据中{negative_rate:.0%}为负面。"
+    negative = [p for p, polarity, _ in opinions if polarity == "negative"][:3]
+    positive = [p for p, polarity, _ in opinions if polarity == "positive"][:2]
+    parts = []
+    if negative:
+        parts.append("不满集中在" + "、".join(f"“{p}”" for p in negative))
+    if positive:
+        parts.append("好评多说" + "、".join(f"“{p}”" for p in positive))
+    if not parts:
+        parts.append("常见说法有" + "、".join(f"“{p}”" for p, _, _ in opinions[:3]))
+    return f"客户对“{name}”{scope}的评价：{'；'.join(parts)}。证据中{negative_rate:.0%}为负面。"
+
+
+def _question(name: str, negative_rate: float, opinions: list[tuple[str, str, int]]) -> str:
+    complaint = next((p for p, polarity, _ in opinions if polarity == "negative"), "")
+    if negative_rate >= 0.4:  # mostly complaints: ask whether the typical problem happened, then why
+        problem = f"“{complaint}”等" if complaint else ""
+        return f"最近一次体验中，“{name}”方面是否遇到过{problem}问题？如有，请简要说明。"
     return f"您对“{name}”的满意程度如何？（1-10分，10分为非常满意）"
 
 
