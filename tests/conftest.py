@@ -18,6 +18,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
         if key.startswith("VOC_"):
             monkeypatch.delenv(key)
+    # the default data directory falls back to the user's ($XDG_DATA_HOME/voc): never the real one
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.chdir(tmp_path)
 
 

@@ -121,3 +121,18 @@ def test_data_without_time_says_so_in_trend_and_emerging(home: Path, tmp_path: P
     assert code == 0 and "no time" in out and "time column" in out and "no emerging topics" not in out
     code, out, _ = invoke("topics", "trend", "0")
     assert code == 0 and "no time" in out and "time column" in out
+
+
+def test_without_voc_home_the_store_follows_the_user_across_directories(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOC_WORKERS", "1")
+    data = tmp_path / "r.csv"
+    data.write_text("id,text\n1,快递柜超时收费太坑了\n", encoding="utf-8")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    assert invoke("ingest", str(data), "--source", "review")[0] == 0
+    monkeypatch.chdir(tmp_path / "b")  # elsewhere: the same store, not a new empty one
+    code, out, _ = invoke("search", "快递柜", "--json")
+    assert code == 0 and json.loads(out)["total"] == 1
+    assert (tmp_path / "xdg-data" / "voc" / "voc.sqlite").is_file() and not (tmp_path / "b" / "voc-data").exists()

@@ -8,11 +8,20 @@ from pydantic import ValidationError
 from voc.settings import VocSettings
 
 
-def test_defaults() -> None:
+def test_defaults(tmp_path: Path) -> None:
     settings = VocSettings()
-    assert settings.home == Path("voc-data")
-    assert settings.resolved_database_url == "sqlite:///voc-data/voc.sqlite"
+    assert settings.home == tmp_path / "xdg-data" / "voc"  # no voc-data here or above: the user's data dir
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'xdg-data' / 'voc' / 'voc.sqlite'}"
     assert settings.index == "embedded" and settings.pii_enabled and len(settings.pii_types) == 5
+
+
+def test_default_home_is_the_nearest_voc_data_upwards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """So `voc search` in a subdirectory (or anywhere, for the user data dir) finds what `voc demo` stored."""
+    (tmp_path / "voc-data").mkdir()
+    deeper = tmp_path / "reports" / "2026"
+    deeper.mkdir(parents=True)
+    monkeypatch.chdir(deeper)
+    assert VocSettings().home == tmp_path / "voc-data"
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

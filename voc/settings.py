@@ -24,11 +24,27 @@ from voc.redaction import MASK, redact_url
 PII_TYPES: tuple[str, ...] = ("phone", "landline", "id_number", "bank_card", "email")
 
 
+def default_home() -> Path:
+    """The data directory when VOC_HOME is not set.
+
+    The nearest ``voc-data`` directory in the working directory or one above it (a project keeps its data
+    beside it, as before), else the user's data directory (``$XDG_DATA_HOME/voc``, by default
+    ``~/.local/share/voc``). A fixed ``./voc-data`` made the store depend on where a command ran:
+    ``voc search`` one directory away silently opened a new, empty store.
+    """
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "voc-data").is_dir():
+            return folder / "voc-data"
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "voc"
+
+
 def _config_file_candidates() -> list[Path]:
     explicit = os.environ.get("VOC_CONFIG")
     if explicit:
         return [Path(explicit)]
-    home = Path(os.environ.get("VOC_HOME", "voc-data"))
+    home = Path(os.environ["VOC_HOME"]) if os.environ.get("VOC_HOME") else default_home()
     return [Path("voc.toml"), home / "config.toml"]
 
 
@@ -37,7 +53,8 @@ class VocSettings(BaseSettings):
         env_prefix="VOC_", env_file=".env", extra="ignore", env_nested_delimiter="__"
     )
 
-    home: Path = Field(Path("voc-data"), description="Data directory for the embedded store and index.")
+    home: Path = Field(default_factory=default_home, description="Data directory for the embedded store and "
+                       "index; default: the nearest ./voc-data upwards, else ~/.local/share/voc.")
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the document store; default sqlite:///$VOC_HOME/voc.sqlite."
     )
