@@ -136,3 +136,11 @@ def test_without_voc_home_the_store_follows_the_user_across_directories(tmp_path
     code, out, _ = invoke("search", "快递柜", "--json")
     assert code == 0 and json.loads(out)["total"] == 1
     assert (tmp_path / "xdg-data" / "voc" / "voc.sqlite").is_file() and not (tmp_path / "b" / "voc-data").exists()
+
+
+def test_analyze_without_json_shows_clauses_and_aspects(home: Path) -> None:
+    code, out, _ = invoke("analyze", "快递太慢了，但是东西不错")
+    assert code == 0
+    assert "clauses" in out and "快递太慢了" in out and "但是东西不错" in out
+    assert "positive" in out and "negative" in out  # a mixed review, not one label
+    assert "aspects" in out and "物流配送 · 快递 → 太慢了 · negative" in out

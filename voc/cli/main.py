@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from indexing import BackendUnavailable
 from voc.cli import common
@@ -67,8 +68,37 @@ def analyze(
     for span in result["pii"]:
         common.console.print(f"[bold]pii[/]    {span['type']} at {span['start']}-{span['end']}", highlight=False)
     if "sentiment" in result:
-        sentiment = result["sentiment"]
-        common.console.print(f"[bold]sentiment[/] {sentiment['label']} ({sentiment['score']:+.2f})")
+        print_sentiment(result["sentiment"])
+
+
+def print_sentiment(sentiment: dict[str, Any]) -> None:
+    """The document label, then what a mixed review is made of: each clause's label, each aspect with its
+    term and opinion span, and the emotion when the model gives one (快递太慢了，但是东西不错 is one
+    negative label but a negative logistics clause and a positive product one)."""
+    out = common.console
+    out.print(f"[bold]sentiment[/] {sentiment['label']} ({sentiment['score']:+.2f})", highlight=False)
+    clauses = sentiment.get("clauses") or []
+    if len(clauses) > 1:
+        out.print("[bold]clauses[/]")
+        for clause in clauses:
+            out.print(f"  {clause['label']:<8} {clause['score']:+.2f}  {escape(clause['text'])}", highlight=False)
+    aspects = sentiment.get("aspects") or []
+    if aspects:
+        out.print("[bold]aspects[/] (category · term → opinion · polarity)")
+    for aspect in aspects:
+        term = aspect.get("term") or "(implicit)"
+        confidence = aspect.get("confidence")
+        sure = f", p={confidence:.2f}" if confidence is not None and confidence < 1 else ""
+        out.print(f"  {escape(aspect.get('aspect') or '(uncategorised)')} · {escape(term)} → "
+                  f"{escape(aspect['opinion'])} · {aspect['polarity']} ({aspect['score']:+.2f}{sure})",
+                  highlight=False)
+    emotion = sentiment.get("emotion")
+    if isinstance(emotion, dict) and emotion:
+        ranked = sorted(emotion.items(), key=lambda item: -float(item[1]))[:3]
+        out.print("[bold]emotion[/] " + ", ".join(f"{name} {float(value):.2f}" for name, value in ranked),
+                  highlight=False)
+    elif emotion:
+        out.print(f"[bold]emotion[/] {escape(str(emotion))}", highlight=False)
 
 
 @app.command()
