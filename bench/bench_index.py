@@ -6,9 +6,14 @@
 2. Bulk-index the 62,773 non-empty analysed reviews into each backend (documents/s, median of 3):
    Elasticsearch through ``reindex`` (new version, refresh off, alias swap) and through ``index`` in
    2,000-document calls as ``voc index sync`` does; embedded through ``index`` in the same calls.
-3. Replicate the corpus to ``--docs`` documents and time ``--queries`` mixed queries on each backend
-   (single term, multi-token, filtered, faceted; 20 hits with highlights): p50 / p99 in ms.
-Needs a node at VOC_ES_URL (default the `voc es start` one). Results: bench/results/bench_index.json.
+3. Substring recall on the corpus: 200 random 1-3-character strings cut from the reviews (no
+   whitespace, not only punctuation), each searched as a user would type it (normalised, jieba
+   terms); recall = hits among the reviews that contain the string (``grep``), over all strings.
+4. Replicate the corpus to ``--docs`` documents, report the index size, and time ``--queries`` mixed
+   queries on each backend (single term, multi-token, filtered, faceted; 20 hits with highlights)
+   and the 200 substring queries: p50 / p99 in ms.
+Needs a node at VOC_ES_URL (default the `voc es start` one) unless ``--only embedded``.
+Results: bench/results/bench_index[-LABEL].json.
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ from indexing.base import FACET_FIELDS, Filters, IndexRecord, SearchBackend, Sea
 from indexing.embedded import EmbeddedIndex
 
 ROOT = Path(__file__).resolve().parent
-CORPUS = ROOT.parent.parent / "shared" / "data" / "online_shopping_10_cats" / "online_shopping_10_cats.csv"
-RESULTS = ROOT / "results"
+CORPUS = Path(os.environ.get("VOC_BENCH_DATA") or ROOT.parent.parent / "shared" / "data"
+              ) / "online_shopping_10_cats" / "online_shopping_10_cats.csv"
+RESULTS = Path(os.environ.get("VOC_BENCH_RESULTS") or ROOT / "results")
+SUBSTRINGS = 200
 BATCH = 2000
 RUNS = 3  # bulk figures are the median of three runs: a shared 2-core machine is noisy
 
@@ -129,6 +136,81 @@ def mixed_queries(docs: list[dict[str, object]], n: int) -> list[SearchQuery]:
     return queries
 
 
+def substrings(docs: list[dict[str, object]], n: int = SUBSTRINGS) -> list[str]:
+    """``n`` distinct 1-3-character strings cut from random reviews: no whitespace, not only punctuation."""
+    rng = random.Random(2)
+    found: dict[str, None] = {}
+    while len(found) < n:
+        text = str(rng.choice(docs)["text"])
+        size = rng.randint(1, 3)
+        if len(text) < size:
+            continue
+        start = rng.randrange(0, len(text) - size + 1)
+        piece = text[start:start + size]
+        if any(ch.isspace() for ch in piece) or not any(ch.isalnum() for ch in piece):
+            continue
+        found[piece] = None
+    return list(found)
+
+
+def substring_queries(strings: Sequence[str]) -> list[SearchQuery]:
+    """Each string as `voc search` builds it (Voc.query_terms): normalised, jieba terms, and the text
+    itself where the query model has a field for it."""
+    from voc.settings import VocSettings
+    from voc.text.normalize import Normalizer
+    from voc.text.tokenize import Tokenizer
+
+    normalizer, tokenizer = Normalizer(), Tokenizer.from_settings(VocSettings())
+    queries = []
+    for string in strings:
+        clean = normalizer(string)
+        query = SearchQuery(terms=tokenizer.tokenize(clean) or [clean.strip().lower()], facets=(), limit=20)
+        if hasattr(query, "text"):
+            query.text = clean.strip()  # type: ignore[attr-defined]
+        queries.append(query)
+    return queries
+
+
+def substring_recall(backend: SearchBackend, docs: list[dict[str, object]], strings: Sequence[str],
+                     queries: Sequence[SearchQuery], id_of: Callable[[int], str]) -> dict[str, object]:
+    """Hits among the documents containing each string (grep), summed over the strings."""
+    found = wanted = complete = 0
+    worst: list[tuple[float, str]] = []
+    for string, query in zip(strings, queries, strict=True):
+        expected = {id_of(n) for n, doc in enumerate(docs) if string in str(doc["text"])}
+        hits = set(backend.iter_ids(query))
+        got = len(expected & hits)
+        found, wanted = found + got, wanted + len(expected)
+        complete += got == len(expected)
+        worst.append((got / len(expected) if expected else 1.0, string))
+    worst.sort()
+    return {"strings": len(strings), "recall": round(found / max(wanted, 1), 4),
+            "strings_fully_recalled": complete, "documents_containing": wanted,
+            "worst": [f"{string} {share:.2f}" for share, string in worst[:10]]}
+
+
+def substring_latencies(backend: SearchBackend, queries: list[SearchQuery]) -> dict[str, float]:
+    for query in queries[:20]:
+        backend.search(query)
+    times = []
+    for query in queries:
+        started = time.perf_counter()
+        backend.search(query)
+        times.append((time.perf_counter() - started) * 1000)
+    return _stats(times)
+
+
+def embedded_size(index: EmbeddedIndex) -> int:
+    index._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return sum(p.stat().st_size for p in index.path.parent.glob(index.path.name + "*"))
+
+
+def es_size(es: SearchBackend) -> int:
+    es.client.indices.forcemerge(index=es.alias, max_num_segments=1)  # type: ignore[attr-defined]
+    stats = es.client.indices.stats(index=es.alias, metric="store")  # type: ignore[attr-defined]
+    return int(stats["_all"]["primaries"]["store"]["size_in_bytes"])
+
+
 KINDS = ("single_term", "multi_token", "filtered", "faceted")  # mixed_queries cycles through these
 
 
@@ -150,11 +232,14 @@ def latencies(backend: SearchBackend, queries: list[SearchQuery]) -> dict[str, o
     return {**_stats(times), "by_kind": by_kind}
 
 
-def run(total_docs: int, n_queries: int, es_factory: Callable[[], SearchBackend]) -> dict[str, object]:
+def run(total_docs: int, n_queries: int, es_factory: Callable[[], SearchBackend] | None) -> dict[str, object]:
     docs = analysed_corpus()
     corpus = to_records(docs, len(docs))
     scaled = to_records(docs, total_docs)
     queries = mixed_queries(docs, n_queries)
+    strings = substrings(docs)
+    by_string = substring_queries(strings)
+    id_of = (lambda n: f"os{n:07d}")  # noqa: E731 - to_records's ids
     result: dict[str, object] = {"cores": os.cpu_count(), "corpus_docs": len(corpus), "search_docs": total_docs,
                                  "queries": n_queries}
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,11 +249,16 @@ def run(total_docs: int, n_queries: int, es_factory: Callable[[], SearchBackend]
             embedded.clear()
             runs.append(round(timed_index(embedded, corpus)))
         result["embedded_bulk_docs_per_s"] = {"median": statistics.median(runs), "runs": runs}
+        result["embedded_substring_recall"] = substring_recall(embedded, docs, strings, by_string, id_of)
         embedded.clear()
         timed_index(embedded, scaled)
+        result["embedded_size_bytes"] = embedded_size(embedded)
         result["embedded_search"] = latencies(embedded, queries)
+        result["embedded_substring_search"] = substring_latencies(embedded, by_string)
         print(json.dumps(result, ensure_ascii=False), flush=True)
         embedded.close()
+    if es_factory is None:
+        return result
     es = es_factory()
     try:
         result["es_version"] = es_version(es)
@@ -179,9 +269,12 @@ def run(total_docs: int, n_queries: int, es_factory: Callable[[], SearchBackend]
             es.clear()
             runs.append(round(timed_index(es, corpus)))
         result["es_bulk_sync_docs_per_s"] = {"median": statistics.median(runs), "runs": runs}
+        result["es_substring_recall"] = substring_recall(es, docs, strings, by_string, id_of)
         timed_reindex(es, scaled)
         assert es.count() == total_docs
+        result["es_size_bytes"] = es_size(es)
         result["es_search"] = latencies(es, queries)
+        result["es_substring_search"] = substring_latencies(es, by_string)
     finally:
         es.drop()  # type: ignore[attr-defined]
         es.close()
@@ -197,20 +290,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1_000)
+    parser.add_argument("--only", choices=("both", "embedded"), default="both")
+    parser.add_argument("--label", default="", help="results go to bench_index-LABEL.json (before/after)")
     args = parser.parse_args()
     if not CORPUS.is_file():
         print(f"corpus not found: {CORPUS}", file=sys.stderr)
         return 2
-    from indexing.elasticsearch import ElasticsearchIndex
-    from indexing.es_testing import node_connection
+    es_factory: Callable[[], SearchBackend] | None = None
+    if args.only == "both":
+        from indexing.elasticsearch import ElasticsearchIndex
+        from indexing.es_testing import node_connection
 
-    connection, why = node_connection()
-    if connection is None:
-        print(why, file=sys.stderr)
-        return 2
-    result = run(args.docs, args.queries, lambda: ElasticsearchIndex(connection, "vocbench"))
+        connection, why = node_connection()
+        if connection is None:
+            print(why, file=sys.stderr)
+            return 2
+        prefix = f"vocbench{os.getpid()}"
+        es_factory = lambda: ElasticsearchIndex(connection, prefix)  # noqa: E731
+    result = run(args.docs, args.queries, es_factory)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bench_index.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    name = f"bench_index-{args.label}.json" if args.label else "bench_index.json"
+    (RESULTS / name).write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 

@@ -11,15 +11,30 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from indexing.highlight import highlight as highlight  # re-exported: callers import it from here
 
 FACET_FIELDS: tuple[str, ...] = (
-    "source", "channel", "industry", "product", "store", "sentiment", "topic", "tags",
+    "source", "channel", "industry", "product", "store", "sentiment", "topic", "tags", "rating", "nps",
 )
+# Net Promoter groups of the survey score (0-10): the "nps" facet and filter. A rating (stars, 1-5)
+# is counted by whole star ("rating" facet: 4.5 counts as "4").
+NPS_GROUPS: tuple[str, ...] = ("detractor", "passive", "promoter")
+WORD_TIER = 1000.0  # added to the score of a hit matching the query's words: word matches rank first
+
+
+def nps_group(score: float | None) -> str | None:
+    """detractor 0-6, passive 7-8, promoter 9-10 (below 7 / below 9 for fractional scores)."""
+    if score is None:
+        return None
+    return "detractor" if score < 7 else "passive" if score < 9 else "promoter"
+
+
+def rating_star(rating: float | None) -> int | None:
+    return None if rating is None else int(rating // 1)
 SortOrder = Literal["relevance", "newest", "oldest", "most_negative", "most_positive"]
 SORT_ORDERS: tuple[str, ...] = ("relevance", "newest", "oldest", "most_negative", "most_positive")
 
@@ -43,11 +58,14 @@ class IndexRecord:
     topic_label: str | None = None
     tags: list[str] = field(default_factory=list)
     near_duplicate_of: str | None = None
+    rating: float | None = None  # star rating of a review (1-5)
+    survey_score: float | None = None  # score given in a survey (0-10, NPS)
 
 
 @dataclass(slots=True)
 class Filters:
-    """Exact-match filters; a list means any of its values. Dates bound created_at (inclusive)."""
+    """Exact-match filters; a list means any of its values. Dates bound created_at, the min/max
+    fields bound the rating and the survey score (inclusive; a document without one never matches)."""
 
     source: list[str] = field(default_factory=list)
     channel: list[str] = field(default_factory=list)
@@ -61,13 +79,26 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     exclude_near_duplicates: bool = False
+    rating_min: float | None = None
+    rating_max: float | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    nps: list[str] = field(default_factory=list)  # NPS_GROUPS of the survey score
+
+    def active(self) -> bool:
+        """Whether any filter is set (0 is a bound, not "unset")."""
+        return any(value is not None and value != [] and value is not False
+                   for value in (getattr(self, name.name) for name in fields(self)))
 
 
 @dataclass(slots=True)
 class SearchQuery:
-    """``terms`` are the query's jieba tokens (all must match); empty means match everything."""
+    """``terms`` are the query's jieba tokens; each must match, as a word or as a string of characters
+    (see indexing/grams.py). ``text`` is the query as typed, normalised: when given, a document
+    holding it as a string matches too. Empty terms mean match everything."""
 
     terms: list[str] = field(default_factory=list)
+    text: str = ""
     filters: Filters = field(default_factory=Filters)
     facets: Sequence[str] = FACET_FIELDS
     facet_size: int = 20
@@ -96,6 +127,8 @@ class SearchHit:
     tags: list[str]
     near_duplicate_of: str | None
     highlight: str | None = None
+    rating: float | None = None
+    survey_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +138,7 @@ class SearchHit:
             "store": self.store, "sentiment": self.sentiment, "sentiment_score": self.sentiment_score,
             "topic_id": self.topic_id, "topic_label": self.topic_label, "tags": self.tags,
             "near_duplicate_of": self.near_duplicate_of, "highlight": self.highlight,
+            "rating": self.rating, "survey_score": self.survey_score,
         }
 
 
@@ -195,6 +229,9 @@ class SearchBackend(ABC):
     """The contract every search backend implements."""
 
     name: str = "abstract"
+    # Fields that documents indexed by an earlier release lack (search works; filters and matches on
+    # these miss those documents until `voc index rebuild`); () when the index is current.
+    stale_fields: tuple[str, ...] = ()
 
     @abstractmethod
     def index(self, records: Sequence[IndexRecord]) -> BulkReport:

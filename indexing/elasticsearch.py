@@ -9,6 +9,7 @@ changed by optimistic read-modify-write and rebuilds stream from the document st
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -40,8 +41,10 @@ from indexing.es_bulk import (
     scrub,
 )
 from indexing.es_mapping import (
+    LAYOUT,
     MAPPING,
     SORTS,
+    STALE_FIELDS,
     build_query,
     effective_sort,
     facet_aggs,
@@ -51,8 +54,10 @@ from indexing.es_mapping import (
     to_source,
 )
 from indexing.highlight import highlight
+from indexing.matching import highlight_strings
 from voc.settings import VocSettings
 
+log = logging.getLogger(__name__)
 MAX_WINDOW = 10_000  # Elasticsearch's default index.max_result_window
 # The sort values Elasticsearch returns for each sort: (score or field value, id); dates are epoch
 # milliseconds, and a missing value is Long.MIN/MAX_VALUE or ±Infinity.
@@ -78,6 +83,7 @@ class ElasticsearchIndex(SearchBackend):
         # read-your-writes like the embedded index; bulk loaders may switch it off and refresh once
         self.refresh = refresh
         self.in_flight = 2  # bulk requests a reindex keeps open at once
+        self.stale_fields: tuple[str, ...] = ()  # fields the live version's older documents lack
         self.writer = BulkWriter(self.client, connection, self.policy,
                                  max_bytes=bulk_bytes)
         self._ensure_alias()
@@ -151,6 +157,11 @@ class ElasticsearchIndex(SearchBackend):
         it would refuse documents carrying them): add them in place; a rebuild is not needed for that."""
         found = self._call(lambda: self.client.indices.get_mapping(index=self.alias), "mapping")
         for name, info in found.items():
+            if ((info.get("mappings") or {}).get("_meta") or {}).get("layout", 1) < LAYOUT:
+                self.stale_fields = STALE_FIELDS
+                log.warning("the search index %s was built before character n-grams, rating and survey score "
+                            "were indexed: short strings and those filters miss its older documents until "
+                            "`voc index rebuild`", name)
             body = missing_properties(info.get("mappings") or {})
             if body:
                 self._call(lambda name=name, body=body: self.client.indices.put_mapping(index=name, **body),
@@ -164,6 +175,7 @@ class ElasticsearchIndex(SearchBackend):
         self._call(lambda: self.client.indices.update_aliases(actions=actions), "swap alias")
         for name in old:
             self._call(lambda name=name: self.client.indices.delete(index=name), "delete old index")
+        self.stale_fields = ()  # a new version has the current layout
 
     def reindex(self, batches: Iterable[Sequence[IndexRecord]]) -> BulkReport:
         """Build a new version from ``batches`` (the whole store) and swap the alias to it.
@@ -286,7 +298,7 @@ class ElasticsearchIndex(SearchBackend):
         sort = SORTS[sort_name]
         body: dict[str, Any] = {
             "query": build_query(query), "sort": sort, "size": query.limit, "track_total_hits": True,
-            "track_scores": bool(query.terms), "_source": {"excludes": ["terms"]},
+            "track_scores": bool(query.terms), "_source": {"excludes": ["terms", "grams"]},
         }
         if query.cursor:
             body["search_after"] = decode_cursor(query.cursor, _CURSOR_KINDS[sort_name])
@@ -357,7 +369,8 @@ class ElasticsearchIndex(SearchBackend):
             sentiment=src.get("sentiment"), sentiment_score=src.get("sentiment_score"),
             topic_id=src.get("topic_id"), topic_label=src.get("topic_label"),
             tags=sorted(src.get("tags") or []), near_duplicate_of=src.get("near_duplicate_of"),
-            highlight=highlight(src["text"], query.terms) if query.highlight and query.terms else None,
+            highlight=highlight(src["text"], highlight_strings(query)) if query.highlight and query.terms else None,
+            rating=src.get("rating"), survey_score=src.get("survey_score"),
         )
 
     def date_histogram(self, query: SearchQuery, interval: Literal["day", "week", "month"] = "day"

@@ -8,7 +8,6 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 
 from indexing.base import (
+    WORD_TIER,
     BulkReport,
     CursorKind,
     Filters,
@@ -29,84 +29,17 @@ from indexing.base import (
 )
 from indexing.damage import IndexDamaged, damage_reason, file_identity, reports_damage
 from indexing.doc_values import DocValues
+from indexing.embedded_schema import SchemaReport, clear_stale, create_schema, match_row
 from indexing.highlight import highlight
+from indexing.matching import Match, fts_match, highlight_strings
 from indexing.sqlite_locks import begin_immediate, retry_busy
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS docs (
-    rid INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    text TEXT NOT NULL,
-    terms TEXT NOT NULL,
-    source TEXT NOT NULL,
-    created_at TEXT,
-    channel TEXT, industry TEXT, product TEXT, store TEXT,
-    sentiment TEXT, sentiment_score REAL,
-    topic_id INTEGER, topic_label TEXT,
-    near_duplicate_of TEXT
-);
-CREATE TABLE IF NOT EXISTS doc_tags (
-    id TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (tag, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS doc_tags_id ON doc_tags(id);
--- 'ascii' keeps every non-ASCII character inside a token, so jieba's segmentation (joined by
--- spaces) is exactly what gets indexed, as with Elasticsearch's whitespace analyzer.
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-    terms, content='docs', content_rowid='rid', tokenize='ascii'
-);
-CREATE TRIGGER IF NOT EXISTS docs_ai AFTER INSERT ON docs BEGIN
-    INSERT INTO docs_fts(rowid, terms) VALUES (new.rid, new.terms);
-END;
-CREATE TRIGGER IF NOT EXISTS docs_ad AFTER DELETE ON docs BEGIN
-    INSERT INTO docs_fts(docs_fts, rowid, terms) VALUES ('delete', old.rid, old.terms);
-END;
-"""
-# The columns every filter, facet and sort reads, kept narrow and apart from the texts: walking the
-# matches of a common term through the wide docs rows costs several times more (as doc values do
-# for Lucene). Triggers keep it in step with docs; indexes serve the date sorts without a full sort.
-_META_SCHEMA = """
-CREATE TABLE IF NOT EXISTS doc_meta (
-    rid INTEGER PRIMARY KEY, id TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT,
-    channel TEXT, industry TEXT, product TEXT, store TEXT,
-    sentiment TEXT, sentiment_score REAL, topic_id INTEGER, near_duplicate_of TEXT,
-    seq INTEGER NOT NULL DEFAULT 0  -- doc_meta_changes.value when the row was written
-);
--- Counts every insert and delete, never reused: how in-memory copies of doc_meta (doc_values.py)
--- tell an append from a replacement, which may reuse a deleted row's rid.
-CREATE TABLE IF NOT EXISTS doc_meta_changes (value INTEGER NOT NULL);
-INSERT INTO doc_meta_changes SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM doc_meta_changes);
-INSERT INTO doc_meta (rid, id, source, created_at, channel, industry, product, store, sentiment,
-        sentiment_score, topic_id, near_duplicate_of)
-    SELECT rid, id, source, created_at, channel, industry, product, store, sentiment,
-        sentiment_score, topic_id, near_duplicate_of FROM docs
-    WHERE NOT EXISTS (SELECT 1 FROM doc_meta);  -- only a new table is empty while docs is not
-CREATE INDEX IF NOT EXISTS doc_meta_id ON doc_meta(id);
-CREATE INDEX IF NOT EXISTS doc_meta_newest ON doc_meta(coalesce(created_at, ''), id);
-CREATE INDEX IF NOT EXISTS doc_meta_oldest ON doc_meta(coalesce(created_at, '9999-12-31'), id);
-CREATE INDEX IF NOT EXISTS doc_meta_source ON doc_meta(source, created_at);
-CREATE INDEX IF NOT EXISTS doc_meta_sentiment ON doc_meta(sentiment);
-CREATE INDEX IF NOT EXISTS doc_meta_seq ON doc_meta(seq);
-CREATE TRIGGER IF NOT EXISTS docs_meta_ai AFTER INSERT ON docs BEGIN
-    UPDATE doc_meta_changes SET value = value + 1;
-    INSERT INTO doc_meta VALUES (new.rid, new.id, new.source, new.created_at, new.channel, new.industry,
-        new.product, new.store, new.sentiment, new.sentiment_score, new.topic_id, new.near_duplicate_of,
-        (SELECT value FROM doc_meta_changes));
-END;
-CREATE TRIGGER IF NOT EXISTS docs_meta_ad AFTER DELETE ON docs BEGIN
-    UPDATE doc_meta_changes SET value = value + 1;
-    DELETE FROM doc_meta WHERE rid = old.rid;
-END;
--- indexes of the first layout, when the filters still read docs itself
-DROP INDEX IF EXISTS docs_created;
-DROP INDEX IF EXISTS docs_newest;
-DROP INDEX IF EXISTS docs_oldest;
-DROP INDEX IF EXISTS docs_source;
-DROP INDEX IF EXISTS docs_sentiment;
-"""
 _COLUMNS = ("id", "text", "terms", "source", "created_at", "channel", "industry", "product", "store",
-            "sentiment", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of")
+            "sentiment", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of", "rating",
+            "survey_score")
 _FACET_COLUMNS = {"source": "source", "channel": "channel", "industry": "industry", "product": "product",
-                  "store": "store", "sentiment": "sentiment", "topic": "topic_id"}
+                  "store": "store", "sentiment": "sentiment", "topic": "topic_id", "rating": "rating_star",
+                  "nps": "nps"}
 # (sort key expression, direction); NULLs are mapped so they always sort last. Ties go by id, except
 # for relevance: by row, so an unfiltered ranked page needs the full-text table alone (ids live in
 # doc_meta; the join doubled the cost of ranking a common term).
@@ -129,11 +62,8 @@ _BUCKETS = {
 }
 
 
-def _fts_query(terms: Sequence[str]) -> str | None:
-    usable = [term for term in terms if any(ch.isalnum() or ord(ch) > 127 for ch in term)]
-    if not usable:
-        return None
-    return " AND ".join('"' + term.replace('"', '""') + '"' for term in dict.fromkeys(usable))
+def _match(query: SearchQuery) -> Match | None:
+    return fts_match(query.terms, query.text) if query.terms else None
 
 
 FACET_CACHE_SIZE = 256
@@ -141,7 +71,7 @@ log = logging.getLogger(__name__)
 
 
 def _has_filters(filters: Filters) -> bool:
-    return any(getattr(filters, name.name) for name in fields(filters))
+    return filters.active()
 
 
 def _top(counter: Counter[Any], size: int) -> dict[str, int]:
@@ -197,7 +127,7 @@ class EmbeddedIndex(SearchBackend):
         try:
             retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"), self.busy_timeout_s)
             conn.execute("PRAGMA synchronous=NORMAL")
-            retry_busy(lambda: self._create_schema(conn), self.busy_timeout_s)
+            self.schema = retry_busy(lambda: self._create_schema(conn), self.busy_timeout_s)
         except sqlite3.DatabaseError as exc:
             conn.close()
             reason = damage_reason(exc)
@@ -233,15 +163,14 @@ class EmbeddedIndex(SearchBackend):
         return conn
 
     @staticmethod
-    def _create_schema(conn: sqlite3.Connection) -> None:
-        """Tables, triggers and indexes; doc_meta is filled from docs in files written before it
-        existed. One transaction, so no other process writes docs between the check and the copy."""
-        try:
-            conn.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} {_META_SCHEMA} COMMIT;")
-        except sqlite3.Error:
-            if conn.in_transaction:
-                conn.rollback()
-            raise
+    def _create_schema(conn: sqlite3.Connection) -> SchemaReport:
+        """Tables, triggers and indexes, a file of an earlier layout upgraded (embedded_schema.py)."""
+        return create_schema(conn)
+
+    @property
+    def stale_fields(self) -> tuple[str, ...]:
+        """Fields the documents indexed by an earlier release lack: `voc index rebuild` fills them."""
+        return self.schema.stale_fields
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -294,24 +223,36 @@ class EmbeddedIndex(SearchBackend):
         records = list({r.id: r for r in records}.values())  # an id twice in a batch: the last wins, as in ES
         rows = [(r.id, r.text, " ".join(r.terms), r.source, _iso(r.created_at), r.channel, r.industry,
                  r.product, r.store, r.sentiment, r.sentiment_score, r.topic_id, r.topic_label,
-                 r.near_duplicate_of) for r in records]
+                 r.near_duplicate_of, r.rating, r.survey_score) for r in records]
         tag_rows = [(r.id, tag) for r in records for tag in r.tags]
         with self._writing() as conn:
-            # Replace by deleting first, so the FTS delete trigger sees the old terms (INSERT OR REPLACE
-            # would not fire it); only ids already present, as most batches are new documents. Looked
-            # up inside the write transaction, so no other process can add one before the insert.
-            present = [(row[0],) for row in self._select_ids([r.id for r in records])]
+            # Replace by deleting first (the full-text row goes with its old values); only ids
+            # already present, as most batches are new documents. Looked up inside the write
+            # transaction, so no other process can add one before the insert.
+            present = [(row["id"],) for row in self._unmatch([r.id for r in records])]
             conn.executemany("DELETE FROM docs WHERE id = ?", present)
             conn.executemany("DELETE FROM doc_tags WHERE id = ?", present)
             placeholders = ",".join("?" * len(_COLUMNS))
             conn.executemany(f"INSERT INTO docs ({','.join(_COLUMNS)}) VALUES ({placeholders})", rows)
+            rid_of = {row["id"]: row["rid"] for row in self._select_ids([r.id for r in records], "rid, id")}
+            conn.executemany("INSERT INTO docs_match (rowid, terms, grams) VALUES (?, ?, ?)",
+                             [match_row(rid_of[row[0]], row[2], row[1]) for row in rows])
             conn.executemany("INSERT OR IGNORE INTO doc_tags (id, tag) VALUES (?, ?)", tag_rows)
         return BulkReport(indexed=len(records))
+
+    def _unmatch(self, ids: Sequence[str]) -> list[sqlite3.Row]:
+        """Take these documents out of the contentless full-text table (it needs their exact values);
+        inside a write transaction. Returns the rows found."""
+        found = self._select_ids(ids, "rid, id, terms, text")
+        self._conn.executemany("INSERT INTO docs_match (docs_match, rowid, terms, grams) VALUES ('delete', ?, ?, ?)",
+                               [match_row(row["rid"], row["terms"], row["text"]) for row in found])
+        return found
 
     @reports_damage
     def delete(self, ids: Sequence[str]) -> int:
         with self._writing() as conn:
-            # rowcount, unlike total_changes, leaves out the FTS rows the trigger deletes
+            self._unmatch(list(dict.fromkeys(ids)))
+            # rowcount, unlike total_changes, leaves out the rows the triggers delete
             deleted = conn.executemany("DELETE FROM docs WHERE id = ?", [(i,) for i in ids]).rowcount
             conn.executemany("DELETE FROM doc_tags WHERE id = ?", [(i,) for i in ids])
         return deleted
@@ -330,14 +271,16 @@ class EmbeddedIndex(SearchBackend):
         with self._writing() as conn:
             conn.execute("DELETE FROM docs")
             conn.execute("DELETE FROM doc_tags")
-            conn.execute("INSERT INTO docs_fts(docs_fts) VALUES ('rebuild')")
+            conn.execute("INSERT INTO docs_match(docs_match) VALUES ('delete-all')")
+            clear_stale(conn)
+        self.schema = SchemaReport()
 
-    def _select_ids(self, ids: Sequence[str]) -> list[sqlite3.Row]:
+    def _select_ids(self, ids: Sequence[str], columns: str = "id") -> list[sqlite3.Row]:
         found: list[sqlite3.Row] = []
         for start in range(0, len(ids), 900):
             chunk = list(ids[start : start + 900])
             found += self._conn.execute(
-                f"SELECT id FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                f"SELECT {columns} FROM docs WHERE id IN ({','.join('?' * len(chunk))})", chunk
             ).fetchall()
         return found
 
@@ -365,20 +308,27 @@ class EmbeddedIndex(SearchBackend):
           full-text rows, without computing ranks.
         """
         params: list[Any] = []
-        match = _fts_query(query.terms)
+        match = _match(query)
         if match and plan == "ranked":
-            sql = "FROM (SELECT rowid AS rid, bm25(docs_fts) AS rank FROM docs_fts WHERE docs_fts MATCH ?) m"
+            # Documents matching every word first (their rank moves down by WORD_TIER), ranked by the
+            # words alone as before; the others by their character matches.
+            rank = "bm25(docs_match, 0.0, 1.0)"
+            if match.words:
+                rank = (f"CASE WHEN rowid IN (SELECT rowid FROM docs_match WHERE docs_match MATCH ?) "
+                        f"THEN bm25(docs_match, 1.0, 0.0) - {WORD_TIER} ELSE {rank} END")
+                params.append(match.words)
+            sql = f"FROM (SELECT rowid AS rid, {rank} AS rank FROM docs_match WHERE docs_match MATCH ?) m"
             if _has_filters(query.filters):
                 sql += " JOIN doc_meta d ON d.rid = m.rid"
-            params.append(match)
+            params.append(match.full)
         elif match and plan == "page":
             sql = ("FROM doc_meta d JOIN (SELECT 0.0 AS rank) m "
-                   "ON d.rid IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
-            params.append(match)
+                   "ON d.rid IN (SELECT rowid FROM docs_match WHERE docs_match MATCH ?)")
+            params.append(match.full)
         elif match:
-            sql = ("FROM (SELECT rowid AS rid, 0.0 AS rank FROM docs_fts WHERE docs_fts MATCH ?) m "
+            sql = ("FROM (SELECT rowid AS rid, 0.0 AS rank FROM docs_match WHERE docs_match MATCH ?) m "
                    "JOIN doc_meta d ON d.rid = m.rid")
-            params.append(match)
+            params.append(match.full)
         elif query.terms:
             return "FROM doc_meta d JOIN (SELECT 0.0 AS rank) m WHERE 0", []
         else:
@@ -405,21 +355,32 @@ class EmbeddedIndex(SearchBackend):
             params.append(_iso(f.until))
         if f.exclude_near_duplicates:
             clauses.append("d.near_duplicate_of IS NULL")
+        if f.nps:
+            clauses.append(f"d.nps IN ({','.join('?' * len(f.nps))})")
+            params.extend(f.nps)
+        for column, low, high in (("rating", f.rating_min, f.rating_max), ("survey_score", f.score_min, f.score_max)):
+            if low is not None:
+                clauses.append(f"d.{column} >= ?")
+                params.append(low)
+            if high is not None:
+                clauses.append(f"d.{column} <= ?")
+                params.append(high)
         return sql + " WHERE " + " AND ".join(clauses), params
 
     @reports_damage
     def count(self, query: SearchQuery | None = None) -> int:
         query = query or SearchQuery()
-        match = _fts_query(query.terms)
+        match = _match(query)
         conn = self._reader()
         if match and not _has_filters(query.filters):  # the full-text index counts on its own
-            return int(conn.execute("SELECT count(*) FROM docs_fts WHERE docs_fts MATCH ?", (match,)).fetchone()[0])
+            return int(conn.execute("SELECT count(*) FROM docs_match WHERE docs_match MATCH ?",
+                                    (match.full,)).fetchone()[0])
         from_where, params = self._from_where(query)
         return int(conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0])
 
     @reports_damage
     def search(self, query: SearchQuery) -> SearchResult:
-        sort = query.sort if query.sort != "relevance" or _fts_query(query.terms) else "newest"
+        sort = query.sort if query.sort != "relevance" or _match(query) else "newest"
         from_where, params = self._from_where(query, "ranked" if sort == "relevance" else "page")
         key, direction = _SORTS[sort]
         tie = "m.rid" if sort == "relevance" else "d.id"
@@ -463,7 +424,8 @@ class EmbeddedIndex(SearchBackend):
             industry=row["industry"], product=row["product"], store=row["store"],
             sentiment=row["sentiment"], sentiment_score=row["sentiment_score"], topic_id=row["topic_id"],
             topic_label=row["topic_label"], tags=tags, near_duplicate_of=row["near_duplicate_of"],
-            highlight=highlight(row["text"], query.terms) if query.highlight and query.terms else None,
+            highlight=highlight(row["text"], highlight_strings(query)) if query.highlight and query.terms else None,
+            rating=row["rating"], survey_score=row["survey_score"],
         )
 
     @staticmethod
@@ -488,7 +450,7 @@ class EmbeddedIndex(SearchBackend):
 
     def _cached_total_and_facets(self, conn: sqlite3.Connection, generation: int, query: SearchQuery
                                  ) -> tuple[int, dict[str, dict[str, int]]]:
-        key = (generation, tuple(query.terms), repr(query.filters), tuple(query.facets), query.facet_size)
+        key = (generation, tuple(query.terms), query.text, repr(query.filters), tuple(query.facets), query.facet_size)
         with self._cache_lock:
             cached = self._facet_cache.get(key)
             if cached is not None:
@@ -518,8 +480,8 @@ class EmbeddedIndex(SearchBackend):
                 rids = None
                 total = int(conn.execute("SELECT count(*) FROM doc_meta").fetchone()[0])
             else:
-                match = _fts_query(query.terms)
-                sql, sql_params = (("SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?", [match])
+                match = _match(query)
+                sql, sql_params = (("SELECT rowid FROM docs_match WHERE docs_match MATCH ?", [match.full])
                                    if match and not _has_filters(query.filters)  # no need to join doc_meta
                                    else (f"SELECT d.rid {from_where}", params))
                 rids = np.fromiter((row[0] for row in conn.execute(sql, sql_params)), dtype=np.int64)

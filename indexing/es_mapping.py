@@ -14,16 +14,29 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from indexing.base import Filters, IndexRecord, SearchQuery
+from indexing.base import WORD_TIER, Filters, IndexRecord, SearchQuery, nps_group, rating_star
+from indexing.grams import grams_text, phrase_tokens
+from indexing.matching import searchable, whole_adds, word_searchable
 
 # Only built-in pieces: the integ-test distribution has no analysis-common (no custom tokenizers or
 # lowercase filter), so text arrives pre-tokenised and the whitespace analyzer splits it back.
+# Layout 2: character n-grams (grams), rating and survey score. A version written with an earlier
+# layout gets the new fields added in place, but its documents lack them until `voc index rebuild`.
+LAYOUT = 2
+STALE_FIELDS = ("grams", "rating", "survey_score")  # what a version of layout 1 lacks
 MAPPING: dict[str, Any] = {
     "dynamic": "strict",
+    "_meta": {"layout": LAYOUT},
     "properties": {
         "id": {"type": "keyword"},
         "text": {"type": "text", "index": False},  # shown and highlighted, never matched directly
         "terms": {"type": "text", "analyzer": "whitespace", "norms": True},
+        # the text's character unigrams and bigrams (indexing/grams.py): strings match as phrases
+        "grams": {"type": "text", "analyzer": "whitespace", "norms": True},
+        "rating": {"type": "float"},
+        "rating_star": {"type": "integer"},
+        "survey_score": {"type": "float"},
+        "nps": {"type": "keyword"},
         "source": {"type": "keyword"},
         "channel": {"type": "keyword"},
         "industry": {"type": "keyword"},
@@ -70,9 +83,11 @@ def missing_properties(live: dict[str, Any], wanted: dict[str, Any] = MAPPING) -
                 out[name] = {key: value for key, value in spec.items() if key != "properties"} | inner
     return {"properties": out} if out else {}
 STORED_FIELDS = ("id", "text", "terms", "source", "created_at", "channel", "industry", "product", "store",
-                 "sentiment", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of")
+                 "sentiment", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of", "rating",
+                 "survey_score")
 FACET_FIELD = {"source": "source", "channel": "channel", "industry": "industry", "product": "product",
-               "store": "store", "sentiment": "sentiment", "topic": "topic_id", "tags": "tags"}
+               "store": "store", "sentiment": "sentiment", "topic": "topic_id", "tags": "tags",
+               "rating": "rating_star", "nps": "nps"}
 SORTS: dict[str, list[dict[str, Any]]] = {
     "relevance": [{"_score": "desc"}, {"id": "asc"}],
     "newest": [{"created_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}],
@@ -101,9 +116,11 @@ def iso(value: datetime | None) -> str | None:
 def to_source(record: IndexRecord) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "id": record.id, "text": record.text, "source": record.source,
-        "terms": fts_text(record.terms),
+        "terms": fts_text(record.terms), "grams": grams_text(record.text),
     }
     optional = {
+        "rating": record.rating, "rating_star": rating_star(record.rating),
+        "survey_score": record.survey_score, "nps": nps_group(record.survey_score),
         "created_at": iso(record.created_at), "channel": record.channel, "industry": record.industry,
         "product": record.product, "store": record.store, "sentiment": record.sentiment,
         "sentiment_score": record.sentiment_score, "topic_id": record.topic_id,
@@ -126,18 +143,53 @@ def es_aspects(aspects: Sequence[dict[str, Any]] | None) -> list[dict[str, Any]]
     return [{key: a[key] for key in ASPECT_FIELDS if a.get(key) is not None} for a in aspects]
 
 
-def term_clauses(terms: Sequence[str]) -> list[dict[str, Any]] | None:
-    """One scoring clause per distinct query term; None when no term has anything searchable."""
-    clauses: list[dict[str, Any]] = []
-    for term in dict.fromkeys(terms):
-        tokens = fts_tokens(term)
-        if not tokens:
-            continue
-        if len(tokens) == 1:
-            clauses.append({"term": {"terms": tokens[0]}})
-        else:  # the embedded index quotes each term, i.e. its tokens must be adjacent and in order
-            clauses.append({"match_phrase": {"terms": {"query": " ".join(tokens), "analyzer": "whitespace"}}})
-    return clauses or None
+def word_clause(term: str) -> dict[str, Any] | None:
+    """The term as a word, as the embedded index quotes it (its tokens adjacent and in order)."""
+    tokens = fts_tokens(term)
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return {"term": {"terms": tokens[0]}}
+    return {"match_phrase": {"terms": {"query": " ".join(tokens), "analyzer": "whitespace"}}}
+
+
+def string_clause(string: str) -> dict[str, Any] | None:
+    """A string of characters, as a phrase of its n-grams."""
+    grams = phrase_tokens(string)
+    if not grams:
+        return None
+    return {"match_phrase": {"grams": {"query": " ".join(grams), "analyzer": "whitespace"}}}
+
+
+def term_clauses(terms: Sequence[str], text: str = "") -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """(what the query finds, what finds its words: ranked first); None when nothing is searchable.
+    Each term matches as a word or as a string; the typed text as a string where it adds documents
+    (indexing/matching.py says the same for the embedded index)."""
+    words = [clause for clause in map(word_clause, searchable(terms)) if clause is not None]
+    clauses = [{"bool": {"should": [word, string_clause(term)], "minimum_should_match": 1}}
+               for word, term in zip(words, searchable(terms), strict=True)]
+    whole = (string_clause(text) if terms and word_searchable(text) and (whole_adds(terms, text) or not clauses)
+             else None)
+    if not clauses and whole is None:
+        return None
+    found: dict[str, Any] = {"bool": {"must": clauses}} if clauses else whole  # type: ignore[assignment]
+    if clauses and whole is not None:
+        found = {"bool": {"should": [found, whole], "minimum_should_match": 1}}
+    word_only = {"bool": {"filter": words}} if words else None
+    return found, word_only
+
+
+def ranking(terms: Sequence[str], text: str, word_only: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Scoring clauses, as the embedded index ranks: a document matching every word scores WORD_TIER
+    plus its words' BM25, as before n-grams; any other match the BM25 of its strings' phrases."""
+    strings = [clause for clause in map(string_clause, searchable(terms)) if clause is not None]
+    if word_searchable(text) and whole_adds(terms, text) and (whole := string_clause(text)) is not None:
+        strings.append(whole)
+    if word_only is None:
+        return strings
+    words = word_only["bool"]["filter"]
+    return [{"bool": {"must": [*words, {"constant_score": {"filter": word_only, "boost": WORD_TIER}}]}},
+            {"bool": {"should": strings, "must_not": [word_only]}}]
 
 
 def filter_clauses(f: Filters) -> list[dict[str, Any]]:
@@ -151,19 +203,24 @@ def filter_clauses(f: Filters) -> list[dict[str, Any]]:
     bounds = {key: iso(value) for key, value in (("gte", f.since), ("lte", f.until)) if value}
     if bounds:
         clauses.append({"range": {"created_at": bounds}})
+    if f.nps:
+        clauses.append({"terms": {"nps": list(f.nps)}})
+    for field, low, high in (("rating", f.rating_min, f.rating_max), ("survey_score", f.score_min, f.score_max)):
+        limits = {key: value for key, value in (("gte", low), ("lte", high)) if value is not None}
+        if limits:
+            clauses.append({"range": {field: limits}})
     return clauses
 
 
 def build_query(query: SearchQuery) -> dict[str, Any]:
-    must: list[dict[str, Any]] = []
-    if query.terms:
-        clauses = term_clauses(query.terms)
-        if clauses is None:
-            return {"match_none": {}}  # nothing searchable is not "everything"
-        must = clauses
     bool_query: dict[str, Any] = {"filter": filter_clauses(query.filters)}
-    if must:
-        bool_query["must"] = must
+    if query.terms:
+        matched = term_clauses(query.terms, query.text)
+        if matched is None:
+            return {"match_none": {}}  # nothing searchable is not "everything"
+        found, word_only = matched
+        bool_query["filter"].append(found)
+        bool_query["should"] = ranking(query.terms, query.text, word_only)
     if query.filters.exclude_near_duplicates:
         bool_query["must_not"] = [{"exists": {"field": "near_duplicate_of"}}]
     return {"bool": bool_query}
@@ -171,7 +228,7 @@ def build_query(query: SearchQuery) -> dict[str, Any]:
 
 def effective_sort(query: SearchQuery) -> str:
     """Relevance without searchable terms means nothing to rank by: newest first, as embedded does."""
-    if query.sort == "relevance" and not (query.terms and term_clauses(query.terms)):
+    if query.sort == "relevance" and not (query.terms and term_clauses(query.terms, query.text)):
         return "newest"
     return query.sort
 
@@ -198,5 +255,8 @@ def from_source(source: dict[str, Any]) -> dict[str, Any]:
     """A stored document as the embedded backend's get() returns it."""
     record = {name: source.get(name) for name in STORED_FIELDS}
     record["terms"] = (source.get("terms") or "").split()
+    for name in ("rating", "survey_score"):  # floats, as the embedded index's REAL columns give them
+        if record[name] is not None:
+            record[name] = float(record[name])
     record["tags"] = sorted(source.get("tags") or [])
     return record

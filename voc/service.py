@@ -125,7 +125,8 @@ class Voc:
                 created_at=row.created_at, channel=row.channel, industry=row.industry, product=row.product,
                 store=row.store, sentiment=row.sentiment_label, sentiment_score=row.sentiment_score,
                 topic_id=row.topic_id, topic_label=row.topic_label, tags=doc_tags.get(row.id, []),
-                near_duplicate_of=row.near_duplicate_of) for row in rows]
+                near_duplicate_of=row.near_duplicate_of, rating=_number(row.meta, "rating"),
+                survey_score=_number(row.meta, "score")) for row in rows]
 
     # --- analysis -----------------------------------------------------------------------------
     def analyze(self, text: str, source: str = "review") -> dict[str, Any]:
@@ -180,7 +181,9 @@ class Voc:
 
     def build_query(self, text: str | None = None, *, filters: Filters | None = None,
                     **options: Any) -> SearchQuery:
-        return SearchQuery(terms=self.query_terms(text), filters=filters or Filters(), **options)
+        """Terms and the normalised text: a document matches on the words or on their characters."""
+        typed = self.normalizer(text).strip() if text and text.strip() else ""
+        return SearchQuery(terms=self.query_terms(text), text=typed, filters=filters or Filters(), **options)
 
     def search(self, text: str | None = None, *, filters: Filters | None = None, **options: Any) -> SearchResult:
         return self.index.search(self.build_query(text, filters=filters, **options))
@@ -198,6 +201,12 @@ class Voc:
 
     def tag_counts(self) -> dict[str, int]:
         return self.store.tag_counts()
+
+
+def _number(meta: dict[str, Any] | None, key: str) -> float | None:
+    """A review's star rating ("rating") or a survey's score ("score") from a document's meta."""
+    value = (meta or {}).get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _index_failure(exc: Exception) -> str:

@@ -105,7 +105,8 @@ ingest_runs = Table(
 
 
 INDEX_COLUMNS = ("id", "text", "search_terms", "source", "created_at", "channel", "industry", "product", "store",
-                 "sentiment_label", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of")
+                 "sentiment_label", "sentiment_score", "topic_id", "topic_label", "near_duplicate_of",
+                 "meta")  # meta: the rating and survey score
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -281,7 +282,7 @@ class DocumentStore:
 
     def iter_index_rows(self, *, only_unindexed: bool = True, batch_size: int = 2000
                         ) -> Iterator[tuple[list[Any], dict[str, list[str]]]]:
-        """Just the columns an index needs (no JSON decoding), with each batch's tags."""
+        """Just the columns an index needs (meta the one JSON: rating and score), with each batch's tags."""
         columns = [documents.c[name] for name in INDEX_COLUMNS]
         yield from self._keyset_batches(columns, [], only_unindexed, batch_size)
 
