@@ -144,3 +144,18 @@ def test_analyze_without_json_shows_clauses_and_aspects(home: Path) -> None:
     assert "clauses" in out and "快递太慢了" in out and "但是东西不错" in out
     assert "positive" in out and "negative" in out  # a mixed review, not one label
     assert "aspects" in out and "物流配送 · 快递 → 太慢了 · negative" in out
+
+
+def test_progress_says_loading_models_until_the_first_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from voc.cli import common
+
+    screen = io.StringIO()
+    monkeypatch.setattr(common, "err_console", Console(file=screen, force_terminal=True, width=100))
+    with common.progress_bar("demo ingest", 10, waiting="loading models") as advance:
+        common.err_console.file.flush()
+        before = screen.getvalue()
+        advance(3)
+    assert "loading models" in before or "loading models" in screen.getvalue()
+    assert "demo ingest" in screen.getvalue().split("loading models")[-1]

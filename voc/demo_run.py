@@ -14,8 +14,11 @@ from indexing import Filters
 from voc.cli.common import progress_bar
 from voc.cli.search import terminal_snippet
 from voc.demo import DEMO_FILES, demo_data_dir
+from voc.indicators.gaps.background import log_odds
+from voc.indicators.gaps.collect import GapSettings
 from voc.ingest.records import ColumnOptions
 from voc.service import Voc
+from voc.text.pii import PLACEHOLDERS
 
 DEMO_SEARCHES: tuple[tuple[str, str | None], ...] = (("快递柜 收费", None), ("宽带 断网", "hotline"), ("物业费", None))
 DEMO_TAG = ("快递柜投诉", "快递柜")
@@ -31,7 +34,7 @@ def run_demo(service: Voc, *, fresh: bool = False, show_progress: bool = True) -
     data_dir = demo_data_dir()
     files: list[dict[str, Any]] = []
     total_rows = sum(f.rows for f in DEMO_FILES)
-    with progress_bar("demo ingest", total_rows, enabled=show_progress) as advance:
+    with progress_bar("demo ingest", total_rows, enabled=show_progress, waiting="loading models") as advance:
         for demo_file in DEMO_FILES:
             options = ColumnOptions(text_col=demo_file.text_col, id_col=demo_file.id_col,
                                     time_col=demo_file.time_col)
@@ -73,18 +76,21 @@ def _overview(service: Voc) -> dict[str, Any]:
     pii_docs = 0
     negative_terms: Counter[str] = Counter()
     all_terms: Counter[str] = Counter()
+    token_counts: Counter[str] = Counter()  # every token, for the specificity test against general Chinese
     negatives = total = 0
     for batch in service.store.iter_documents():
         for doc in batch:
             pii_docs += bool(doc.pii)
             if doc.near_duplicate_of:
                 continue
-            terms = {t for t in doc.tokens if len(t) >= 2}
+            token_counts.update(doc.tokens)
+            terms = {t for t in doc.tokens if len(t) >= 2 and t not in PLACEHOLDER_WORDS}
             all_terms.update(terms)
             total += 1
             if doc.sentiment_label == "negative":
                 negative_terms.update(terms)
                 negatives += 1
+    token_total = sum(token_counts.values())
     near = service.index.count(service.build_query(None, filters=Filters())) - service.index.count(
         service.build_query(None, filters=Filters(exclude_near_duplicates=True)))
     return {
@@ -92,8 +98,20 @@ def _overview(service: Voc) -> dict[str, Any]:
         "sentiment": everything.facets.get("sentiment", {}),
         "documents_with_pii_masked": pii_docs,
         "near_duplicates": near,
-        "top_negative_terms": _distinctive(negative_terms, negatives, all_terms, total),
+        "top_negative_terms": [term for term in _distinctive(negative_terms, negatives, all_terms, total, top=60)
+                               if _specific(term, token_counts, token_total)][:15],
     }
+
+
+# PII placeholders ([手机号] …) are what masking wrote, never what a customer said.
+PLACEHOLDER_WORDS = frozenset(tag.strip("[]") for tag in PLACEHOLDERS)
+
+
+def _specific(term: str, token_counts: Counter[str], total: int) -> bool:
+    """The suggestions' specificity test (voc.indicators.gaps): the corpus uses the term clearly more often
+    than general Chinese does (jieba's dictionary frequencies). Filler words (一下, 还是, 时候) fail it even
+    where complaints use them a little more often than praise."""
+    return log_odds(token_counts[term], total, term) >= GapSettings().min_log_odds
 
 
 def _distinctive(part: Counter[str], part_size: int, whole: Counter[str], whole_size: int,
@@ -134,9 +152,12 @@ def _new_words(service: Voc) -> list[str]:
 
 def print_report(report: dict[str, Any], console: Console) -> None:
     table = Table(title="voc demo: sample corpus ingested", show_lines=False)
-    table.add_column("file", no_wrap=True)
-    for column in ("source", "encoding", "new", "dup", "rejected", "near-dup"):
-        table.add_column(column, no_wrap=True)
+    # The counts are what the table is for: never shortened to "…"; at 80 columns names fold instead.
+    table.add_column("file", overflow="fold", ratio=1)
+    for column in ("source", "encoding"):
+        table.add_column(column, overflow="fold")
+    for column in ("new", "dup", "rejected", "near-dup"):
+        table.add_column(column, no_wrap=True, justify="right", min_width=len(column))
     for f in report["files"]:
         table.add_row(f["file"], f["source"], f["encoding"], str(f["accepted"]), str(f["duplicates"]),
                       str(f["rejected"]), str(f["near_duplicates"]))

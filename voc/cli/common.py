@@ -120,13 +120,26 @@ def no_match_message(service: Voc, query: str | None, filters: Filters) -> str:
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None, enabled: bool = True) -> Iterator[Any]:
-    """A progress bar on stderr (only on a terminal, so --json output and logs stay clean)."""
+def progress_bar(description: str, total: int | None, enabled: bool = True,
+                 waiting: str | None = None) -> Iterator[Any]:
+    """A progress bar on stderr (only on a terminal, so --json output and logs stay clean).
+
+    ``waiting`` is shown until the first step ("loading models" while workers start): a bar at 0 for
+    seconds with no word looks hung.
+    """
     if not enabled or not err_console.is_terminal:
         yield lambda advance: None
         return
     columns = [SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn()]
     with Progress(*columns, console=err_console, transient=False) as progress:
-        task = progress.add_task(description, total=total)
-        yield lambda advance: progress.advance(task, advance)
+        task = progress.add_task(waiting or description, total=total)
+        started = [waiting is None]
+
+        def advance(steps: int) -> None:
+            if not started[0]:
+                started[0] = True
+                progress.update(task, description=description)
+            progress.advance(task, steps)
+
+        yield advance
