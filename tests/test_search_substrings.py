@@ -211,3 +211,58 @@ def test_an_index_file_of_the_previous_layout_is_upgraded_in_place(tmp_path: Pat
         assert {row[0] for row in reopened._conn.execute("SELECT name FROM sqlite_master")}.isdisjoint({"docs_fts"})
     finally:
         reopened.close()
+
+
+def test_the_service_searches_tags_and_filters_by_characters_and_scores(tmp_path: Path) -> None:
+    """Through ingest: the rating and survey score reach the index from the store, and `voc search` /
+    tag-by-query find 辣 inside 微辣 and 汤 inside 汤洒了 (jieba words), with the query text beside the terms."""
+    from api_support import api_env
+
+    with api_env(tmp_path / "home", corpus=False) as env:
+        env.ingest([{"id": "r1", "text": "点的微辣，结果辣得没法吃", "rating": 1},
+                    {"id": "r2", "text": "汤洒了一半，包装太差", "rating": 2},
+                    {"id": "r3", "text": "汤很好喝，送得也快", "rating": 5}])
+        env.ingest([{"id": "s1", "text": "客服回答很专业", "score": 3},
+                    {"id": "s2", "text": "整体还行吧", "score": 8}], source="survey")
+        voc = env.app.state.voc_api.voc
+        query = voc.build_query("汤")
+        assert query.text == "汤" and query.terms
+        assert voc.search("汤").total == 2
+        assert voc.search("辣").total == 1
+        assert voc.tag("汤类", query=voc.build_query("洒")) == 1
+        assert voc.search(filters=Filters(tags=["汤类"])).hits[0].text.startswith("汤洒了")
+        assert voc.search(filters=Filters(rating_max=2)).total == 2
+        assert voc.search(filters=Filters(nps=["detractor"])).hits[0].text == "客服回答很专业"
+        facets = voc.search().facets
+        assert facets["rating"] == {"1": 1, "2": 1, "5": 1}
+        assert facets["nps"] == {"detractor": 1, "passive": 1}
+
+
+def test_an_elasticsearch_version_of_the_previous_layout_says_it_needs_a_rebuild() -> None:
+    from indexing.es_mapping import MAPPING, STALE_FIELDS
+    from indexing.es_testing import node_connection, unique_prefix
+
+    connection, why = node_connection()
+    if connection is None:
+        pytest.skip(why)
+    from indexing.elasticsearch import ElasticsearchIndex
+
+    prefix = unique_prefix()
+    client = connection.client()
+    added = (*STALE_FIELDS, "rating_star", "nps")
+    old = {"dynamic": "strict",
+           "properties": {name: spec for name, spec in MAPPING["properties"].items() if name not in added}}
+    client.indices.create(index=f"{prefix}-documents-v1", mappings=old,
+                          aliases={f"{prefix}-documents": {"is_write_index": True}})
+    index = ElasticsearchIndex(connection, prefix)
+    try:
+        assert index.stale_fields == STALE_FIELDS
+        index.index(HOTLINE)  # the fields were added in place: new documents carry them
+        assert ids(index.search(SearchQuery(terms=["辣"], sort="newest"))) == ["h2", "h1"]
+        index.reindex([HOTLINE])
+        assert index.stale_fields == ()
+        assert ElasticsearchIndex(connection, prefix).stale_fields == ()
+    finally:
+        index.drop()
+        index.close()
+        client.close()
