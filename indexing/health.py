@@ -32,6 +32,16 @@ class IndexHealth:
     problem: str | None  # None when sound; else one line for people, with no document content
     marked_indexed: int | None = None  # documents the store has marked indexed
     in_index: int | None = None  # documents the index holds
+    # Fields its older documents lack (built by an earlier release): search works, but matches on
+    # characters (grams) and the rating/score filters miss those documents until `voc index rebuild`.
+    stale_fields: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str | None:
+        if not self.stale_fields:
+            return None
+        return (f"the search index was built by an earlier release: its documents lack {', '.join(self.stale_fields)}"
+                "; run `voc index rebuild` so that every document is found by its characters and by rating/score")
 
     @property
     def ok(self) -> bool:
@@ -63,7 +73,7 @@ def check_index(voc: Voc) -> IndexHealth:
             f"the search index holds {held:,} documents but the store has {expected:,} marked as indexed: "
             "it was deleted, emptied or replaced (or a rebuild is running); run `voc index rebuild`",
             expected, held)
-    return IndexHealth(None, expected, held)
+    return IndexHealth(None, expected, held, tuple(voc.index.stale_fields))
 
 
 _recent_ok: weakref.WeakKeyDictionary[Voc, float] = weakref.WeakKeyDictionary()

@@ -266,3 +266,26 @@ def test_an_elasticsearch_version_of_the_previous_layout_says_it_needs_a_rebuild
         index.drop()
         index.close()
         client.close()
+
+
+def test_index_status_names_what_an_index_of_the_previous_layout_lacks(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from voc.cli.main import app
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("VOC_HOME", str(home))
+    with sqlite3.connect(home / "index.sqlite") as conn:
+        conn.executescript(OLD_LAYOUT)
+    runner = CliRunner()
+    status = runner.invoke(app, ["index", "status", "--json"])
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.stdout)["stale_fields"] == ["rating", "survey_score"]
+    assert "voc index rebuild" in runner.invoke(app, ["index", "status"]).output
+    assert runner.invoke(app, ["index", "rebuild", "--json"]).exit_code == 0
+    after = runner.invoke(app, ["index", "status", "--json"])
+    assert "stale_fields" not in json.loads(after.stdout)

@@ -62,10 +62,15 @@ def status(as_json: JsonOpt = False) -> None:
     service.close()
     if health.problem:
         values["problem"] = health.problem
+    if health.stale_fields:
+        values["stale_fields"] = list(health.stale_fields)
     if as_json:
         emit_json(values)
     else:
-        common.console.print(", ".join(f"{k} {v}" for k, v in values.items() if k != "problem"), highlight=False)
+        common.console.print(", ".join(f"{k} {v}" for k, v in values.items() if k not in ("problem", "stale_fields")),
+                             highlight=False)
+        if health.note:
+            common.err_console.print(health.note, highlight=False, soft_wrap=True)
     if health.problem:
         raise common.fail(health.problem, code=1)
 
