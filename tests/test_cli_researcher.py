@@ -159,3 +159,58 @@ def test_progress_says_loading_models_until_the_first_step(monkeypatch: pytest.M
         advance(3)
     assert "loading models" in before or "loading models" in screen.getvalue()
     assert "demo ingest" in screen.getvalue().split("loading models")[-1]
+
+
+def test_help_shows_plain_placeholders() -> None:
+    code, out, _ = invoke("ingest", "--help")
+    assert code == 0 and "PATH" in out and "{path}" not in out and "<bool>" not in out
+    assert "<bool>" not in invoke("search", "--help")[1]
+
+
+def test_ingest_json_reports_near_duplicates_and_encoding(home: Path, tmp_path: Path) -> None:
+    data = tmp_path / "gbk.csv"
+    data.write_bytes("id,text\n1,外卖送到都凉了，味道一般\n2,快递柜超时收费太坑了\n".encode("gbk"))
+    code, out, _ = invoke("ingest", str(data), "--source", "review", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["near_duplicates"] == 0 and summary["encoding"] in ("gbk", "gb18030")
+
+
+def test_rejects_path_is_one_line_however_narrow(home: Path, tmp_path: Path) -> None:
+    deep = tmp_path / ("很长的目录名" * 6)
+    deep.mkdir()
+    data = deep / "r.csv"
+    data.write_text("id,text\n1,快递柜超时收费太坑了\n2,\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["ingest", str(data), "--source", "review"], env={"COLUMNS": "80"})
+    line = next(line for line in result.stdout.splitlines() if line.startswith("rejected rows"))
+    assert line.endswith(".jsonl") and str(home) in line
+
+
+def test_topics_list_has_a_header_and_coverage_pads_by_display_width(home: Path, stored: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from voc.cli.indicators import pad
+
+    assert pad("物流配送", 10) == "物流配送  " and pad("app", 5) == "app  "
+    import voc.topics.service as topics_service
+
+    class Topic:
+        id, size, negative_share, label, keywords = 3, 12, 0.5, "快递柜", ["快递柜", "收费"]
+
+    monkeypatch.setattr(topics_service.TopicService, "list_topics", lambda self: [Topic()])
+    code, out, _ = invoke("topics", "list")
+    first, second = out.splitlines()[:2]
+    assert code == 0 and "label" in first and "docs" in first and "快递柜" in second
+
+
+def test_indicators_diff_is_readable_without_json(home: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "t.json"
+    tree.write_text(json.dumps({"name": "树", "indicators": [{"id": "d", "name": "配送", "keywords": ["快递"]}]}),
+                    encoding="utf-8")
+    assert invoke("indicators", "import", str(tree))[0] == 0
+    tree.write_text(json.dumps({"name": "树", "indicators": [{"id": "d", "name": "配送", "keywords": ["快递"]},
+                                                          {"id": "p", "name": "价格", "keywords": ["贵"]}]}),
+                    encoding="utf-8")
+    assert invoke("indicators", "import", str(tree))[0] == 0
+    code, out, _ = invoke("indicators", "diff", "1")
+    assert code == 0 and "1 added" in out and "价格" in out and not out.lstrip().startswith("{")
+    code, out, _ = invoke("indicators", "diff", "1", "--json")
+    assert json.loads(out)["added"][0]["id"] == "p"

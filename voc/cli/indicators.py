@@ -142,10 +142,31 @@ def versions_command(as_json: JsonOpt = False) -> None:
 def diff_command(
     old: Annotated[int, typer.Argument(help="Older version.")],
     new: Annotated[int | None, typer.Argument(help="Newer version (default: latest).")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """What changed between two versions (JSON)."""
+    """What changed between two versions: indicators added, removed and changed."""
     with _service() as svc:
-        emit_json(svc.diff(old, new))
+        diff = svc.diff(old, new)
+    if as_json:
+        emit_json(diff)
+        return
+    out = common.console
+    out.print(f"version {diff['from_version']} → {diff['to_version']}: {len(diff['added'])} added, "
+              f"{len(diff['removed'])} removed, {len(diff['changed'])} changed", highlight=False)
+    for mark, items in (("[green]+[/]", diff["added"]), ("[red]-[/]", diff["removed"])):
+        for item in items:
+            out.print(f"  {mark} {item['id']}  {' > '.join(map(str, item['path']))}", highlight=False)
+    for item in diff["changed"]:
+        changes = "; ".join(f"{key}: {change['from']} → {change['to']}" for key, change in item["changes"].items())
+        out.print(f"  [yellow]~[/] {item['id']} {item['name']}  {changes}", highlight=False)
+
+
+def pad(text: str, width: int) -> str:
+    """Left-justify by display width: a Chinese character takes two terminal columns, so str.ljust
+    (which counts characters) misaligns every column after a Chinese name."""
+    from rich.cells import cell_len
+
+    return text + " " * max(0, width - cell_len(text))
 
 
 @indicators_app.command("coverage")
@@ -162,7 +183,7 @@ def coverage_command(source: SourceOpt = None, industry: IndustryOpt = None, as_
     for row in report["indicators"]:
         net = "   –  " if row["net_sentiment"] is None else f"{row['net_sentiment']:+.2f}"
         flag = "  [red]no evidence[/]" if row["no_evidence"] else ""
-        common.console.print(f"{'  ' * row['level']}{row['name']:<12} {row['mentions']:6d} {row['share']:6.1%} "
+        common.console.print(f"{pad(('  ' * row['level']) + row['name'], 16)} {row['mentions']:6d} {row['share']:6.1%} "
                              f"net {net}{flag}", highlight=False)
 
 

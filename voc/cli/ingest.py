@@ -19,8 +19,8 @@ from sqlalchemy.exc import OperationalError
 
 from voc.cli import common
 from voc.cli.common import JsonOpt, emit_json, fail, open_service, progress_bar
-from voc.ingest.encoding import UnreadableFileError
-from voc.ingest.readers import FORMATS
+from voc.ingest.encoding import UnreadableFileError, detect_encoding
+from voc.ingest.readers import FORMATS, detect_format
 from voc.ingest.records import ColumnOptions
 from voc.ingest.runner import IndexBehind, IngestReport
 
@@ -61,7 +61,15 @@ def ingest_command(
                    "again: it stores what is missing and nothing twice", EXIT_STORE_UNAVAILABLE) from None
     finally:
         service.close()
-    _print_report(report, as_json)
+    _print_report(report, as_json, encoding=_encoding(path, fmt))
+
+
+def _encoding(path: Path, fmt: str | None) -> str | None:
+    """The codec the file was read with (an XLSX workbook has none: it is always UTF-8 XML inside)."""
+    try:
+        return None if detect_format(path, fmt) == "xlsx" else detect_encoding(path)
+    except (OSError, UnreadableFileError, ValueError):
+        return None
 
 
 def _first_line(error: BaseException | None) -> str:
@@ -70,12 +78,16 @@ def _first_line(error: BaseException | None) -> str:
     return (str(error) or type(error).__name__).splitlines()[0][:200] if error is not None else "unknown error"
 
 
-def _print_report(report: IngestReport, as_json: bool, index_behind: str | None = None) -> None:
+def _print_report(report: IngestReport, as_json: bool, index_behind: str | None = None,
+                  encoding: str | None = None) -> None:
     if as_json:
-        emit_json(report.summary() | ({"index_behind": index_behind} if index_behind else {}))
+        emit_json(report.summary() | {"near_duplicates": report.near_duplicates, "encoding": encoding}
+                  | ({"index_behind": index_behind} if index_behind else {}))
         return
+    read_as = f", read as {encoding}" if encoding else ""
     common.console.print(
         f"accepted {report.accepted}, duplicates {report.duplicates}, rejected {report.rejected}"
-        f" (near-duplicates flagged: {report.near_duplicates}) in {report.seconds:.1f}s")
+        f" (near-duplicates flagged: {report.near_duplicates}) in {report.seconds:.1f}s{read_as}", highlight=False)
     if report.rejects_file:
-        common.console.print(f"rejected rows and reasons: {report.rejects_file}")
+        # soft_wrap: a path broken over two lines cannot be copied into the next command
+        common.console.print(f"rejected rows and reasons: {report.rejects_file}", highlight=False, soft_wrap=True)

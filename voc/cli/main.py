@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from indexing import BackendUnavailable
-from voc.cli import common
+from voc.cli import common, help_style
 from voc.cli.common import JsonOpt, emit_json, open_service
 from voc.cli.es import es_app
 from voc.cli.export import export_command
@@ -26,6 +26,8 @@ from voc.cli.tags import tag_app
 from voc.cli.topics import topics_app
 from voc.cli.words import words_app
 from voc.settings import VocSettings
+
+help_style.apply()
 
 app = typer.Typer(
     name="voc",

@@ -91,6 +91,8 @@ def list_topics(as_json: JsonOpt = False) -> None:
         return
     if not topics:
         common.console.print("no topics yet: run `voc topics build`")
+        return
+    common.console.print(f"[bold]{'id':>4}  {'docs':>6}  {'neg':>8}  label  [dim]keywords[/dim][/bold]")
     for topic in topics:
         common.console.print(f"{topic.id:>4}  {topic.size:>6}  neg {topic.negative_share:>5.0%}  {topic.label}  "
                              f"[dim]{' '.join(topic.keywords[:6])}[/dim]")
