@@ -58,3 +58,16 @@ def test_unknown_values_are_422_naming_the_allowed_ones(env: ApiEnv, params: dic
         assert response.status_code == 422, response.text
         detail = response.json()["error"]["details"][0]
         assert detail["field"] == field and allowed in detail["message"]
+
+
+def test_rating_and_nps_filters_reach_search_and_export(env: ApiEnv) -> None:
+    env.ingest([{"id": "s1", "text": "客服态度很差", "rating": 1}, {"id": "s2", "text": "客服很好", "rating": 5}])
+    headers = env.headers("researcher")
+    found = env.client.get("/v1/search", params={"rating_max": 1, "facets": ["rating"]}, headers=headers).json()
+    assert found["total"] == 1 and found["hits"][0]["rating"] == 1 and found["facets"]["rating"] == {"1": 1}
+    response = env.client.get("/v1/export", params={"rating_min": 5, "columns": ["rating", "text"]},
+                              headers=headers)
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1:] == [["5.0", "客服很好"]]
+    bad = env.client.get("/v1/search", params={"nps": "detracter"}, headers=headers)
+    assert bad.status_code == 422 and "'detractor'" in bad.json()["error"]["details"][0]["message"]

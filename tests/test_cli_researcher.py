@@ -214,3 +214,15 @@ def test_indicators_diff_is_readable_without_json(home: Path, tmp_path: Path) ->
     assert code == 0 and "1 added" in out and "价格" in out and not out.lstrip().startswith("{")
     code, out, _ = invoke("indicators", "diff", "1", "--json")
     assert json.loads(out)["added"][0]["id"] == "p"
+
+
+def test_rating_and_nps_options(home: Path, tmp_path: Path) -> None:
+    data = tmp_path / "rated.csv"
+    data.write_text("id,text,rating\n1,快递柜超时收费太坑了,1\n2,很好吃,5\n", encoding="utf-8")
+    assert invoke("ingest", str(data), "--source", "review")[0] == 0
+    code, out, _ = invoke("search", "--rating-max", "1", "--json")
+    assert code == 0 and [hit["rating"] for hit in json.loads(out)["hits"]] == [1.0]
+    code, _, err = invoke("search", "--nps", "detracter")
+    assert code == 2 and "detractor, passive, promoter" in err
+    code, out, _ = invoke("tag", "add", "一星", "--rating-max", "1", "--json")
+    assert json.loads(out)["changed"] == 1

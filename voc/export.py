@@ -23,10 +23,11 @@ from voc.spreadsheet_safety import FORMULA_TRIGGERS, escape_row
 ExportFormat = Literal["csv", "xlsx"]
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx")
 ExportColumn = Literal["id", "created_at", "source", "channel", "industry", "product", "store", "sentiment",
-                       "sentiment_score", "topic_id", "topic_label", "tags", "near_duplicate_of", "score", "text"]
+                       "sentiment_score", "rating", "survey_score", "topic_id", "topic_label", "tags",
+                       "near_duplicate_of", "score", "text"]
 EXPORT_COLUMNS: tuple[str, ...] = ("id", "created_at", "source", "channel", "industry", "product", "store",
-                                   "sentiment", "sentiment_score", "topic_id", "topic_label", "tags",
-                                   "near_duplicate_of", "score", "text")
+                                   "sentiment", "sentiment_score", "rating", "survey_score", "topic_id",
+                                   "topic_label", "tags", "near_duplicate_of", "score", "text")
 DEFAULT_COLUMNS: tuple[str, ...] = ("id", "created_at", "source", "channel", "industry", "store", "sentiment",
                                     "sentiment_score", "topic_label", "tags", "text")
 PAGE_SIZE = 500

@@ -28,7 +28,9 @@ from voc.store import documents
 
 router = APIRouter(tags=["search"])
 
-FacetName = Literal["source", "channel", "industry", "product", "store", "sentiment", "topic", "tags", "none"]
+FacetName = Literal["source", "channel", "industry", "product", "store", "sentiment", "topic", "tags", "rating", "nps",
+                    "none"]
+NpsGroup = Literal["detractor", "passive", "promoter"]
 SortName = Literal["relevance", "newest", "oldest", "most_negative", "most_positive"]
 TopicId = Annotated[int, Field(ge=-1, le=2**31 - 1)]
 MAX_WINDOW = 10_000  # page × limit; deeper pages use the cursor (as Elasticsearch's result window)
@@ -50,13 +52,21 @@ class SearchFilters(Strict):
     since: date | None = Field(None, description="From this day (inclusive).")
     until: date | None = Field(None, description="Up to this day (inclusive).")
     no_duplicates: bool = Field(False, description="Hide near-duplicate copies.")
+    rating_min: float | None = Field(None, ge=0, le=5, description="Star rating at least (1-5).")
+    rating_max: float | None = Field(None, ge=0, le=5, description="Star rating at most (1-star reviews: 1).")
+    score_min: float | None = Field(None, ge=0, le=10, description="Survey score at least (0-10).")
+    score_max: float | None = Field(None, ge=0, le=10, description="Survey score at most.")
+    nps: list[NpsGroup] = Field(default_factory=list, description="NPS group of the survey score: detractor 0-6, "
+                                                                  "passive 7-8, promoter 9-10.")
 
     def filters(self) -> Filters:
         return Filters(source=list(self.source), channel=self.channel, industry=self.industry, product=self.product,
                        store=self.store, sentiment=list(self.sentiment), topic=self.topic, tags=self.tag,
                        since=datetime.combine(self.since, time.min) if self.since else None,
                        until=datetime.combine(self.until, time.max.replace(microsecond=0)) if self.until else None,
-                       exclude_near_duplicates=self.no_duplicates)
+                       exclude_near_duplicates=self.no_duplicates, rating_min=self.rating_min,
+                       rating_max=self.rating_max, score_min=self.score_min, score_max=self.score_max,
+                       nps=list(self.nps))
 
     def is_empty(self) -> bool:
         return not (self.q and self.q.strip()) and self.filters() == Filters()
@@ -90,6 +100,8 @@ class Hit(BaseModel):
     topic_label: str | None = None
     tags: list[str] = Field(default_factory=list)
     near_duplicate_of: str | None = None
+    rating: float | None = Field(None, description="Star rating (reviews, 1-5).")
+    survey_score: float | None = Field(None, description="Survey score (0-10).")
     highlight: str | None = Field(None, description="Snippet with matches in <em>…</em>.")
     aspects: list[AspectOut] = Field(default_factory=list, description="Its aspect opinions (offsets into text), "
                                                                        "from the document store.")

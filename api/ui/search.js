@@ -7,11 +7,12 @@ import { aspectView } from "./aspects.js";
 // Facet name → the filter parameter it sets.
 const FACETS = [["source", "source", "来源 Source"], ["industry", "industry", "行业 Industry"],
   ["sentiment", "sentiment", "情感 Sentiment"], ["topic", "topic", "主题 Topic"], ["tags", "tag", "标签 Tag"],
-  ["channel", "channel", "渠道 Channel"]];
-const MULTI = ["source", "industry", "sentiment", "topic", "tag", "channel"];
+  ["channel", "channel", "渠道 Channel"], ["nps", "nps", "NPS 推荐度"]];
+const MULTI = ["source", "industry", "sentiment", "topic", "tag", "channel", "nps"];
+const NPS_LABELS = { detractor: "贬损者 detractor (0-6)", passive: "中立者 passive (7-8)", promoter: "推荐者 promoter (9-10)" };
 let topicLabels = null;
 
-const hitLabel = (facet, value) => (facet === "source" ? SOURCE_LABELS[value] : facet === "sentiment"
+const hitLabel = (facet, value) => (facet === "nps" ? NPS_LABELS[value] : facet === "source" ? SOURCE_LABELS[value] : facet === "sentiment"
   ? SENTIMENT_LABELS[value] : facet === "topic" ? (value === "-1" ? "未归类 outliers" : `#${value} ${topicLabels?.[value] || ""}`)
     : value) || value;
 

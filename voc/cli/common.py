@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from indexing import Filters
+from indexing.base import NPS_GROUPS
 from voc.documents import SOURCE_KINDS
 from voc.service import Voc, parse_day
 from voc.settings import VocSettings
@@ -36,6 +37,14 @@ StoreOpt = Annotated[list[str] | None, typer.Option("--store", help="Store or pr
 TopicOpt = Annotated[list[int] | None, typer.Option("--topic", help="Topic id (repeatable).")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="From this date (YYYY-MM-DD).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Up to this date (YYYY-MM-DD).")]
+RatingMinOpt = Annotated[float | None, typer.Option("--rating-min", min=0, max=5,
+                                                   help="Star rating at least this (1-5; e.g. --rating-max 1 for "
+                                                        "1-star reviews).")]
+RatingMaxOpt = Annotated[float | None, typer.Option("--rating-max", min=0, max=5, help="Star rating at most this.")]
+ScoreMinOpt = Annotated[float | None, typer.Option("--score-min", min=0, max=10, help="Survey score at least this.")]
+ScoreMaxOpt = Annotated[float | None, typer.Option("--score-max", min=0, max=10, help="Survey score at most this.")]
+NpsOpt = Annotated[list[str] | None, typer.Option("--nps", help="detractor (0-6), passive (7-8) or promoter (9-10) "
+                                                                "by survey score (repeatable).")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -59,11 +68,14 @@ def emit_json(value: Any) -> None:
 def build_filters(
     source: list[str] | None = None, sentiment: list[str] | None = None, tag: list[str] | None = None,
     industry: list[str] | None = None, channel: list[str] | None = None, store: list[str] | None = None,
-    topic: list[int] | None = None, since: str | None = None, until: str | None = None,
+    topic: list[int] | None = None, since: str | None = None, until: str | None = None, *,
+    rating_min: float | None = None, rating_max: float | None = None, score_min: float | None = None,
+    score_max: float | None = None, nps: list[str] | None = None,
 ) -> Filters:
     # A misspelt enum value (negtive, reviwe) would otherwise match nothing and look like an answer.
     check_choices("--source", source, SOURCE_KINDS)
     check_choices("--sentiment", sentiment, SENTIMENT_LABELS)
+    check_choices("--nps", nps, NPS_GROUPS)
     try:
         since_at, until_at = parse_day(since), parse_day(until)
     except ValueError as exc:
@@ -71,7 +83,9 @@ def build_filters(
     if until_at and until and len(until.strip()) <= 10:
         until_at = until_at.replace(hour=23, minute=59, second=59)  # a bare date means the whole day
     return Filters(source=source or [], sentiment=sentiment or [], tags=tag or [], industry=industry or [],
-                   channel=channel or [], store=store or [], topic=topic or [], since=since_at, until=until_at)
+                   channel=channel or [], store=store or [], topic=topic or [], since=since_at, until=until_at,
+                   rating_min=rating_min, rating_max=rating_max, score_min=score_min, score_max=score_max,
+                   nps=nps or [])
 
 
 def check_choices(option: str, values: list[str] | None, allowed: tuple[str, ...]) -> None:
@@ -84,10 +98,13 @@ def check_choices(option: str, values: list[str] | None, allowed: tuple[str, ...
 def describe_filters(query: str | None, filters: Filters) -> str:
     """The query and filters in words, for a "no documents match" line."""
     parts = [f"query {query.strip()!r}"] if query and query.strip() else []
-    for name in ("source", "sentiment", "industry", "channel", "product", "store", "topic", "tags"):
+    for name in ("source", "sentiment", "industry", "channel", "product", "store", "topic", "tags", "nps"):
         values = getattr(filters, name)
         if values:
             parts.append(f"{name}={','.join(map(str, values))}")
+    for name in ("rating_min", "rating_max", "score_min", "score_max"):
+        if getattr(filters, name) is not None:
+            parts.append(f"{name.replace('_', ' ')} {getattr(filters, name):g}")
     if filters.since:
         parts.append(f"since {filters.since.date().isoformat()}")
     if filters.until:

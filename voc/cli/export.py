@@ -12,6 +12,11 @@ from voc.cli import common
 from voc.cli.common import (
     ChannelOpt,
     IndustryOpt,
+    NpsOpt,
+    RatingMaxOpt,
+    RatingMinOpt,
+    ScoreMaxOpt,
+    ScoreMinOpt,
     SentimentOpt,
     SinceOpt,
     SourceOpt,
@@ -41,6 +46,8 @@ def export_command(
     source: SourceOpt = None, sentiment: SentimentOpt = None, tag: TagOpt = None, industry: IndustryOpt = None,
     channel: ChannelOpt = None, store: StoreOpt = None, topic: TopicOpt = None, since: SinceOpt = None,
     until: UntilOpt = None,
+    rating_min: RatingMinOpt = None, rating_max: RatingMaxOpt = None, score_min: ScoreMinOpt = None,
+    score_max: ScoreMaxOpt = None, nps: NpsOpt = None,
     sort: Annotated[str, typer.Option("--sort", help=f"One of {', '.join(SORT_ORDERS)}.")] = "relevance",
     no_duplicates: Annotated[bool, typer.Option("--no-duplicates", help="Leave out near-duplicate copies.")] = False,
 ) -> None:
@@ -54,7 +61,9 @@ def export_command(
     except ValueError as exc:
         raise fail(f"--columns: {exc}") from None
     query = " ".join(words) if words else None
-    filters = build_filters(source, sentiment, tag, industry, channel, store, topic, since, until)
+    filters = build_filters(source, sentiment, tag, industry, channel, store, topic, since, until,
+                            rating_min=rating_min, rating_max=rating_max, score_min=score_min,
+                            score_max=score_max, nps=nps)
     filters.exclude_near_duplicates = no_duplicates
     service = open_service()
     try:

@@ -14,6 +14,11 @@ from voc.cli.common import (
     ChannelOpt,
     IndustryOpt,
     JsonOpt,
+    NpsOpt,
+    RatingMaxOpt,
+    RatingMinOpt,
+    ScoreMaxOpt,
+    ScoreMinOpt,
     SentimentOpt,
     SinceOpt,
     SourceOpt,
@@ -36,6 +41,8 @@ def search_command(
     source: SourceOpt = None, sentiment: SentimentOpt = None, tag: TagOpt = None, industry: IndustryOpt = None,
     channel: ChannelOpt = None, store: StoreOpt = None, topic: TopicOpt = None, since: SinceOpt = None,
     until: UntilOpt = None,
+    rating_min: RatingMinOpt = None, rating_max: RatingMaxOpt = None, score_min: ScoreMinOpt = None,
+    score_max: ScoreMaxOpt = None, nps: NpsOpt = None,
     sort: Annotated[str, typer.Option("--sort", help=f"One of {', '.join(SORT_ORDERS)}.")] = "relevance",
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Hits per page.")] = 10,
     cursor: Annotated[str | None, typer.Option("--cursor", help="next_cursor of the previous page.")] = None,
@@ -47,7 +54,9 @@ def search_command(
         raise fail(f"--sort must be one of {', '.join(SORT_ORDERS)}")
     # `voc search 送餐 慢` unquoted: the shell splits it, the user meant one query
     query = " ".join(words) if words else None
-    filters = build_filters(source, sentiment, tag, industry, channel, store, topic, since, until)
+    filters = build_filters(source, sentiment, tag, industry, channel, store, topic, since, until,
+                            rating_min=rating_min, rating_max=rating_max, score_min=score_min,
+                            score_max=score_max, nps=nps)
     filters.exclude_near_duplicates = no_duplicates
     service = open_service()
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -12,6 +12,11 @@ from voc.cli.common import (
     ChannelOpt,
     IndustryOpt,
     JsonOpt,
+    NpsOpt,
+    RatingMaxOpt,
+    RatingMinOpt,
+    ScoreMaxOpt,
+    ScoreMinOpt,
     SentimentOpt,
     SinceOpt,
     SourceOpt,
@@ -37,12 +42,12 @@ MoreIds = Annotated[list[str] | None, typer.Argument(help="More ids after --ids.
 
 
 def _change(tag: str, ids: list[str] | None, more: list[str] | None, query: str | None, remove: bool,
-            filters_args: tuple, as_json: bool) -> None:
+            filters_args: tuple, as_json: bool, ranges: dict[str, Any]) -> None:
     if more and not ids:
         raise fail("unexpected arguments: " + " ".join(more) + " (put ids after --ids)")
     id_list = [part for value in (ids or []) + (more or []) for part in value.replace(",", " ").split()]
-    filters = build_filters(*filters_args)
-    has_filters = any([query, *filters_args])
+    filters = build_filters(*filters_args, **ranges)
+    has_filters = any([query, *filters_args]) or any(value not in (None, []) for value in ranges.values())
     if bool(id_list) == has_filters:
         raise fail("give either --ids or --query/filters, not both and not neither")
     service = open_service()
@@ -76,10 +81,13 @@ def _tag_command(remove: bool) -> Callable[..., None]:
         more: MoreIds = None, ids: IdsOpt = None, query: QueryOpt = None, source: SourceOpt = None,
         sentiment: SentimentOpt = None, with_tag: TagOpt = None, industry: IndustryOpt = None,
         channel: ChannelOpt = None, store: StoreOpt = None, topic: TopicOpt = None, since: SinceOpt = None,
-        until: UntilOpt = None, as_json: JsonOpt = False,
+        until: UntilOpt = None, rating_min: RatingMinOpt = None, rating_max: RatingMaxOpt = None,
+        score_min: ScoreMinOpt = None, score_max: ScoreMaxOpt = None, nps: NpsOpt = None, as_json: JsonOpt = False,
     ) -> None:
         _change(tag, ids, more, query, remove,
-                (source, sentiment, with_tag, industry, channel, store, topic, since, until), as_json)
+                (source, sentiment, with_tag, industry, channel, store, topic, since, until), as_json,
+                {"rating_min": rating_min, "rating_max": rating_max, "score_min": score_min, "score_max": score_max,
+                 "nps": nps})
 
     verb, where = ("Remove TAG from", "from") if remove else ("Add TAG to", "to")
     command.__doc__ = f"{verb} documents given by id, or {where} everything a query (with filters) matches."
