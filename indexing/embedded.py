@@ -67,6 +67,10 @@ def _match(query: SearchQuery) -> Match | None:
 
 
 FACET_CACHE_SIZE = 256
+# Above this many documents holding a query's strings, those not holding its words are not ranked by
+# BM25 among themselves (a common character: ranking them cost 120 ms at 64,000 matches and a term
+# that frequent weighs next to nothing); they follow the word matches in row order.
+RANK_LIMIT = 10_000
 log = logging.getLogger(__name__)
 
 
@@ -296,8 +300,8 @@ class EmbeddedIndex(SearchBackend):
         record["tags"] = [r[0] for r in conn.execute("SELECT tag FROM doc_tags WHERE id = ? ORDER BY tag", (doc_id,))]
         return record
 
-    def _from_where(self, query: SearchQuery, plan: Literal["page", "ranked", "every"] = "every"
-                    ) -> tuple[str, list[Any]]:
+    def _from_where(self, query: SearchQuery, plan: Literal["page", "ranked", "every"] = "every",
+                    rank_strings: bool = True) -> tuple[str, list[Any]]:
         """FROM and WHERE (always present, so callers append with AND) shared by every read, over
         doc_meta as ``d`` with the match's BM25 rank as ``m.rank``, for one of three uses:
 
@@ -310,17 +314,22 @@ class EmbeddedIndex(SearchBackend):
         params: list[Any] = []
         match = _match(query)
         if match and plan == "ranked":
-            # Documents matching every word first (their rank moves down by WORD_TIER), ranked by the
-            # words alone as before; the others by their character matches.
-            rank = "bm25(docs_match, 0.0, 1.0)"
-            if match.words:
-                rank = (f"CASE WHEN rowid IN (SELECT rowid FROM docs_match WHERE docs_match MATCH ?) "
-                        f"THEN bm25(docs_match, 1.0, 0.0) - {WORD_TIER} ELSE {rank} END")
-                params.append(match.words)
-            sql = f"FROM (SELECT rowid AS rid, {rank} AS rank FROM docs_match WHERE docs_match MATCH ?) m"
+            # Documents holding every word first (their rank moves down by WORD_TIER), by BM25 over the
+            # words as before n-grams; the others after them, by their strings' BM25 unless too many
+            # hold them for a ranking to mean anything (a common character: then in row order).
+            rest = "bm25(docs_match, 0.0, 1.0)" if rank_strings else "0.0"
+            if match.words and match.strings:
+                sql = (f"FROM (SELECT rowid AS rid, bm25(docs_match, 1.0, 0.0) - {WORD_TIER} AS rank "
+                       f"FROM docs_match WHERE docs_match MATCH ? UNION ALL SELECT rowid AS rid, {rest} AS rank "
+                       "FROM docs_match WHERE docs_match MATCH ? "
+                       "AND rowid NOT IN (SELECT rowid FROM docs_match WHERE docs_match MATCH ?)) m")
+                params += [match.words, match.strings, match.words]
+            else:
+                rank = f"bm25(docs_match, 1.0, 0.0) - {WORD_TIER}" if match.words else rest
+                sql = f"FROM (SELECT rowid AS rid, {rank} AS rank FROM docs_match WHERE docs_match MATCH ?) m"
+                params.append(match.full)
             if _has_filters(query.filters):
                 sql += " JOIN doc_meta d ON d.rid = m.rid"
-            params.append(match.full)
         elif match and plan == "page":
             sql = ("FROM doc_meta d JOIN (SELECT 0.0 AS rank) m "
                    "ON d.rid IN (SELECT rowid FROM docs_match WHERE docs_match MATCH ?)")
@@ -380,8 +389,12 @@ class EmbeddedIndex(SearchBackend):
 
     @reports_damage
     def search(self, query: SearchQuery) -> SearchResult:
-        sort = query.sort if query.sort != "relevance" or _match(query) else "newest"
-        from_where, params = self._from_where(query, "ranked" if sort == "relevance" else "page")
+        match = _match(query)
+        sort = query.sort if query.sort != "relevance" or match else "newest"
+        conn = self._reader()
+        rank_strings = bool(match and match.strings and sort == "relevance" and int(conn.execute(
+            "SELECT count(*) FROM docs_match WHERE docs_match MATCH ?", (match.strings,)).fetchone()[0]) <= RANK_LIMIT)
+        from_where, params = self._from_where(query, "ranked" if sort == "relevance" else "page", rank_strings)
         key, direction = _SORTS[sort]
         tie = "m.rid" if sort == "relevance" else "d.id"
         page_sql, page_params = from_where, list(params)
@@ -390,7 +403,6 @@ class EmbeddedIndex(SearchBackend):
             op = ">" if direction == "asc" else "<"
             page_sql += f" AND ({key} {op} ? OR ({key} = ? AND {tie} {op} ?))"
             page_params += [last_key, last_key, last_tie]
-        conn = self._reader()
         generation = self._generation_seen(conn)
         with _snapshot(conn):  # the page, its texts and the counts agree even while another process writes
             return self._search_page(conn, generation, query, page_sql, page_params, (key, direction, tie))

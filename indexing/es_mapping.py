@@ -16,7 +16,7 @@ from typing import Any
 
 from indexing.base import WORD_TIER, Filters, IndexRecord, SearchQuery, nps_group, rating_star
 from indexing.grams import grams_text, phrase_tokens
-from indexing.matching import searchable, whole_adds, word_searchable
+from indexing.matching import searchable, string_parts
 
 # Only built-in pieces: the integ-test distribution has no analysis-common (no custom tokenizers or
 # lowercase filter), so text arrives pre-tokenised and the whitespace analyzer splits it back.
@@ -161,35 +161,24 @@ def string_clause(string: str) -> dict[str, Any] | None:
     return {"match_phrase": {"grams": {"query": " ".join(grams), "analyzer": "whitespace"}}}
 
 
-def term_clauses(terms: Sequence[str], text: str = "") -> tuple[dict[str, Any], dict[str, Any] | None] | None:
-    """(what the query finds, what finds its words: ranked first); None when nothing is searchable.
-    Each term matches as a word or as a string; the typed text as a string where it adds documents
-    (indexing/matching.py says the same for the embedded index)."""
+def term_clauses(terms: Sequence[str], text: str = "") -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """(what the query finds, how its hits are scored); None when nothing is searchable. A document
+    matches on every word, or on every part of the typed text as characters (indexing/matching.py
+    says the same for the embedded index); one matching every word scores WORD_TIER plus its words'
+    BM25, as before n-grams, any other the BM25 of its strings' phrases."""
     words = [clause for clause in map(word_clause, searchable(terms)) if clause is not None]
-    clauses = [{"bool": {"should": [word, string_clause(term)], "minimum_should_match": 1}}
-               for word, term in zip(words, searchable(terms), strict=True)]
-    whole = (string_clause(text) if terms and word_searchable(text) and (whole_adds(terms, text) or not clauses)
-             else None)
-    if not clauses and whole is None:
+    strings = [clause for clause in map(string_clause, string_parts(terms, text)) if clause is not None]
+    if not words and not strings:
         return None
-    found: dict[str, Any] = {"bool": {"must": clauses}} if clauses else whole  # type: ignore[assignment]
-    if clauses and whole is not None:
-        found = {"bool": {"should": [found, whole], "minimum_should_match": 1}}
-    word_only = {"bool": {"filter": words}} if words else None
-    return found, word_only
-
-
-def ranking(terms: Sequence[str], text: str, word_only: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Scoring clauses, as the embedded index ranks: a document matching every word scores WORD_TIER
-    plus its words' BM25, as before n-grams; any other match the BM25 of its strings' phrases."""
-    strings = [clause for clause in map(string_clause, searchable(terms)) if clause is not None]
-    if word_searchable(text) and whole_adds(terms, text) and (whole := string_clause(text)) is not None:
-        strings.append(whole)
-    if word_only is None:
-        return strings
-    words = word_only["bool"]["filter"]
-    return [{"bool": {"must": [*words, {"constant_score": {"filter": word_only, "boost": WORD_TIER}}]}},
-            {"bool": {"should": strings, "must_not": [word_only]}}]
+    every_word = {"bool": {"filter": words}}
+    options = ([every_word] if words else []) + ([{"bool": {"filter": strings}}] if strings else [])
+    found = options[0] if len(options) == 1 else {"bool": {"should": options, "minimum_should_match": 1}}
+    if not words:
+        return found, [{"bool": {"must": strings}}]
+    scoring = [{"bool": {"must": [*words, {"constant_score": {"filter": every_word, "boost": WORD_TIER}}]}}]
+    if strings:
+        scoring.append({"bool": {"must": strings, "must_not": [every_word]}})
+    return found, scoring
 
 
 def filter_clauses(f: Filters) -> list[dict[str, Any]]:
@@ -218,9 +207,9 @@ def build_query(query: SearchQuery) -> dict[str, Any]:
         matched = term_clauses(query.terms, query.text)
         if matched is None:
             return {"match_none": {}}  # nothing searchable is not "everything"
-        found, word_only = matched
+        found, scoring = matched
         bool_query["filter"].append(found)
-        bool_query["should"] = ranking(query.terms, query.text, word_only)
+        bool_query["should"] = scoring
     if query.filters.exclude_near_duplicates:
         bool_query["must_not"] = [{"exists": {"field": "near_duplicate_of"}}]
     return {"bool": bool_query}

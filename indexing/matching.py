@@ -1,10 +1,11 @@
 """What a query matches, for the embedded index (FTS5 expressions over docs_match).
 
-Each jieba term of a query must match, as a word (the ``terms`` column, as before) or as a string of
-characters (a phrase of n-grams in the ``grams`` column, indexing/grams.py); when the query text as
-typed is given and differs from its single term, a document holding that text as a string matches
-too. Ranking puts documents matching every word first (base.WORD_TIER); the Elasticsearch query in
-indexing/es_mapping.py says the same in its own language.
+A query matches on its words OR on its characters: a document matches when it holds every jieba
+term of the query as a word (the ``terms`` column, as before n-grams), or when it holds each part
+of the typed text (split at whitespace) as a string of characters (a phrase of n-grams in the
+``grams`` column, indexing/grams.py) - so its recall is grep's. Without a typed text, the terms are
+the parts. Documents matching every word rank first (base.WORD_TIER), by BM25 over the words as
+before; the others after them. indexing/es_mapping.py says the same for Elasticsearch.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexing.base import SearchQuery
-from indexing.grams import gram_chars, phrase_tokens
+from indexing.grams import phrase_tokens
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
     full: str  # every document the query finds
-    words: str | None  # those that match all its words (ranked first); None when a term has no word
+    words: str | None  # those that hold all its words (ranked first); None when it has no word
+    strings: str | None  # those that hold every part of it as characters
 
 
 def word_searchable(term: str) -> bool:
@@ -32,38 +34,31 @@ def searchable(terms: Sequence[str]) -> list[str]:
     return [term for term in dict.fromkeys(terms) if word_searchable(term)]
 
 
+def string_parts(terms: Sequence[str], text: str = "") -> list[str]:
+    """The strings a document may hold instead of the words: the typed text's whitespace-separated
+    parts, or the terms when no text was given; punctuation alone is nothing to search for."""
+    parts = text.split() if text.strip() else list(terms)
+    return [part for part in dict.fromkeys(parts) if word_searchable(part)]
+
+
 def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def whole_adds(terms: Sequence[str], text: str) -> bool:
-    """Whether the typed text, as a string, finds documents its terms do not: only when some term is
-    not a piece of it (a synonym, a case or width the tokenizer changed); a text holding every term
-    is found by the terms' own strings already."""
-    whole = "".join(gram_chars(text.strip()))
-    return bool(whole) and any("".join(gram_chars(term)) not in whole for term in terms)
-
-
 def fts_match(terms: Sequence[str], text: str = "") -> Match | None:
     """The FTS5 expressions for a query; None when it has nothing searchable (it matches nothing)."""
-    clauses: list[str] = []
-    words: list[str] = []
-    for term in searchable(terms):
-        words.append(_quoted(term))
-        grams = phrase_tokens(term)
-        clauses.append(f"(terms : {_quoted(term)} OR grams : {_quoted(' '.join(grams))})")
-    extra = word_searchable(text) and (whole_adds(terms, text) or not clauses)
-    if not clauses and not extra:
-        return None
-    full = " AND ".join(clauses)
-    if extra:
-        phrase = "grams : " + _quoted(" ".join(phrase_tokens(text)))
-        full = f"({full}) OR {phrase}" if full else phrase
-    word_only = "terms : (" + " AND ".join(words) + ")" if words else None
-    return Match(full=full, words=word_only)
+    words = searchable(terms)
+    parts = string_parts(terms, text)
+    word_expr = "terms : (" + " AND ".join(map(_quoted, words)) + ")" if words else None
+    strings_expr = ("grams : (" + " AND ".join(_quoted(" ".join(phrase_tokens(part))) for part in parts) + ")"
+                    if parts else None)
+    if word_expr and strings_expr:
+        return Match(full=f"({word_expr}) OR ({strings_expr})", words=word_expr, strings=strings_expr)
+    if word_expr or strings_expr:
+        return Match(full=word_expr or strings_expr or "", words=word_expr, strings=strings_expr)
+    return None
 
 
 def highlight_strings(query: SearchQuery) -> list[str]:
-    """What a hit's snippet marks: the terms, and the typed text (a string match may hold only it)."""
-    whole = query.text.strip()
-    return [*query.terms, whole] if whole else list(query.terms)
+    """What a hit's snippet marks: the terms, and the typed text's parts (a string match may hold only them)."""
+    return [*query.terms, *query.text.split()]
