@@ -66,6 +66,7 @@ def _match(query: SearchQuery) -> Match | None:
     return fts_match(query.terms, query.text) if query.terms else None
 
 
+Plan = Literal["words", "rest", "page", "every"]
 FACET_CACHE_SIZE = 256
 # Above this many documents holding a query's strings, those not holding its words are not ranked by
 # BM25 among themselves (a common character: ranking them cost 120 ms at 64,000 matches and a term
@@ -300,12 +301,14 @@ class EmbeddedIndex(SearchBackend):
         record["tags"] = [r[0] for r in conn.execute("SELECT tag FROM doc_tags WHERE id = ? ORDER BY tag", (doc_id,))]
         return record
 
-    def _from_where(self, query: SearchQuery, plan: Literal["page", "ranked", "every"] = "every",
-                    rank_strings: bool = True) -> tuple[str, list[Any]]:
+    def _from_where(self, query: SearchQuery, plan: Plan = "every", rank_strings: bool = True
+                    ) -> tuple[str, list[Any]]:
         """FROM and WHERE (always present, so callers append with AND) shared by every read, over
-        doc_meta as ``d`` with the match's BM25 rank as ``m.rank``, for one of three uses:
+        doc_meta as ``d`` with the match's BM25 rank as ``m.rank``, for one of these uses:
 
-        * ``ranked``: a relevance-sorted page, so every match gets its rank;
+        * ``words`` and ``rest``: the two tiers of a relevance-sorted page (matching.py): documents
+          holding every word, ranked by BM25 over the words, then those holding only the strings,
+          ranked by BM25 over them (``rank_strings``) or in row order;
         * ``page``: a page in some other order; the match is a membership test, so SQLite can walk
           a sort index and stop at the page instead of visiting every full-text match;
         * ``every``: counts, facets and histograms, which visit every match anyway: a join on the
@@ -313,21 +316,19 @@ class EmbeddedIndex(SearchBackend):
         """
         params: list[Any] = []
         match = _match(query)
-        if match and plan == "ranked":
-            # Documents holding every word first (their rank moves down by WORD_TIER), by BM25 over the
-            # words as before n-grams; the others after them, by their strings' BM25 unless too many
-            # hold them for a ranking to mean anything (a common character: then in row order).
-            rest = "bm25(docs_match, 0.0, 1.0)" if rank_strings else "0.0"
-            if match.words and match.strings:
-                sql = (f"FROM (SELECT rowid AS rid, bm25(docs_match, 1.0, 0.0) - {WORD_TIER} AS rank "
-                       f"FROM docs_match WHERE docs_match MATCH ? UNION ALL SELECT rowid AS rid, {rest} AS rank "
-                       "FROM docs_match WHERE docs_match MATCH ? "
-                       "AND rowid NOT IN (SELECT rowid FROM docs_match WHERE docs_match MATCH ?)) m")
-                params += [match.words, match.strings, match.words]
-            else:
-                rank = f"bm25(docs_match, 1.0, 0.0) - {WORD_TIER}" if match.words else rest
-                sql = f"FROM (SELECT rowid AS rid, {rank} AS rank FROM docs_match WHERE docs_match MATCH ?) m"
-                params.append(match.full)
+        if match and plan == "words":
+            sql = (f"FROM (SELECT rowid AS rid, bm25(docs_match, 1.0, 0.0) - {WORD_TIER} AS rank "
+                   "FROM docs_match WHERE docs_match MATCH ?) m")
+            params.append(match.words)
+        elif match and plan == "rest":
+            rank = "bm25(docs_match, 0.0, 1.0)" if rank_strings else "0.0"
+            sql = f"FROM (SELECT rowid AS rid, {rank} AS rank FROM docs_match WHERE docs_match MATCH ?"
+            params.append(match.strings)
+            if match.words:
+                sql += " AND rowid NOT IN (SELECT rowid FROM docs_match WHERE docs_match MATCH ?)"
+                params.append(match.words)
+            sql += ") m"
+        if match and plan in ("words", "rest"):
             if _has_filters(query.filters):
                 sql += " JOIN doc_meta d ON d.rid = m.rid"
         elif match and plan == "page":
@@ -392,30 +393,52 @@ class EmbeddedIndex(SearchBackend):
         match = _match(query)
         sort = query.sort if query.sort != "relevance" or match else "newest"
         conn = self._reader()
-        rank_strings = bool(match and match.strings and sort == "relevance" and int(conn.execute(
-            "SELECT count(*) FROM docs_match WHERE docs_match MATCH ?", (match.strings,)).fetchone()[0]) <= RANK_LIMIT)
-        from_where, params = self._from_where(query, "ranked" if sort == "relevance" else "page", rank_strings)
-        key, direction = _SORTS[sort]
-        tie = "m.rid" if sort == "relevance" else "d.id"
-        page_sql, page_params = from_where, list(params)
-        if query.cursor:
-            last_key, last_tie = decode_cursor(query.cursor, _CURSOR_KINDS[sort])
-            op = ">" if direction == "asc" else "<"
-            page_sql += f" AND ({key} {op} ? OR ({key} = ? AND {tie} {op} ?))"
-            page_params += [last_key, last_key, last_tie]
         generation = self._generation_seen(conn)
         with _snapshot(conn):  # the page, its texts and the counts agree even while another process writes
-            return self._search_page(conn, generation, query, page_sql, page_params, (key, direction, tie))
+            page = (self._ranked_page(conn, query, match) if sort == "relevance" and match
+                    else self._page(conn, query, sort, "page", query.limit, 0 if query.cursor else query.offset))
+            return self._search_result(conn, generation, query, page)
 
-    def _search_page(self, conn: sqlite3.Connection, generation: int, query: SearchQuery, page_sql: str,
-                     page_params: list[Any], order: tuple[str, str, str]) -> SearchResult:
-        key, direction, tie = order
-        row_id = "m.rid" if tie == "m.rid" else "d.rid"  # an unfiltered ranked page has no doc_meta (d)
-        page = conn.execute(
-            f"SELECT {row_id} AS rid, m.rank AS rank, {key} AS sort_key, {tie} AS tie {page_sql} "
-            f"ORDER BY {key} {direction}, {tie} {direction} LIMIT ? OFFSET ?",
-            [*page_params, query.limit, 0 if query.cursor else query.offset],
-        ).fetchall()
+    def _page(self, conn: sqlite3.Connection, query: SearchQuery, sort: str, plan: Plan, limit: int, offset: int,
+              *, after_cursor: bool = True, rank_strings: bool = True) -> list[sqlite3.Row]:
+        """One tier's (or one sort's) rows of a page: rid, rank, sort_key and tie, in order."""
+        from_where, params = self._from_where(query, plan, rank_strings)
+        key, direction = _SORTS[sort]
+        tie = "m.rid" if sort == "relevance" else "d.id"
+        if query.cursor and after_cursor:
+            last_key, last_tie = decode_cursor(query.cursor, _CURSOR_KINDS[sort])
+            op = ">" if direction == "asc" else "<"
+            from_where += f" AND ({key} {op} ? OR ({key} = ? AND {tie} {op} ?))"
+            params += [last_key, last_key, last_tie]
+        row_id = "m.rid" if sort == "relevance" else "d.rid"  # an unfiltered ranked page has no doc_meta (d)
+        # unranked rows share one rank: row order alone, which the full-text index gives without a sort
+        order = f"{tie} {direction}" if plan == "rest" and not rank_strings else f"{key} {direction}, {tie} {direction}"
+        return conn.execute(f"SELECT {row_id} AS rid, m.rank AS rank, {key} AS sort_key, {tie} AS tie {from_where} "
+                            f"ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()
+
+    def _ranked_page(self, conn: sqlite3.Connection, query: SearchQuery, match: Match) -> list[sqlite3.Row]:
+        """A relevance page: the word tier first, then the string tier, each its own query, so a page
+        among the word matches never ranks the (often far more) documents holding only the strings."""
+        in_rest = bool(query.cursor) and float(
+            decode_cursor(query.cursor, _CURSOR_KINDS["relevance"])[0]) > -WORD_TIER / 2  # past the word tier
+        offset = 0 if query.cursor else query.offset
+        page: list[sqlite3.Row] = []
+        if match.words and not in_rest:
+            page = self._page(conn, query, "relevance", "words", query.limit, offset)
+        if len(page) == query.limit or not match.strings:
+            return page
+        if page or query.cursor or not offset or not match.words:
+            offset = 0 if page or query.cursor else offset
+        else:  # the offset lies past every word match
+            from_where, params = self._from_where(query, "words")
+            offset = max(0, offset - int(conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0]))
+        held = int(conn.execute("SELECT count(*) FROM docs_match WHERE docs_match MATCH ?",
+                                (match.strings,)).fetchone()[0])
+        return page + self._page(conn, query, "relevance", "rest", query.limit - len(page), offset,
+                                 after_cursor=in_rest, rank_strings=held <= RANK_LIMIT)
+
+    def _search_result(self, conn: sqlite3.Connection, generation: int, query: SearchQuery, page: list[sqlite3.Row]
+                       ) -> SearchResult:
         # the wide rows (texts) only for the page
         columns = ",".join(c for c in _COLUMNS if c != "terms")
         rows = {row["rid"]: row for row in conn.execute(

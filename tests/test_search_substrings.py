@@ -289,3 +289,41 @@ def test_index_status_names_what_an_index_of_the_previous_layout_lacks(tmp_path:
     assert runner.invoke(app, ["index", "rebuild", "--json"]).exit_code == 0
     after = runner.invoke(app, ["index", "status", "--json"])
     assert "stale_fields" not in json.loads(after.stdout)
+
+
+@pytest.mark.parametrize("rank_limit", [10_000, 3])
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_relevance_pages_walk_the_word_tier_then_the_string_tier(kind: str, rank_limit: int, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cursors and offsets cross from the word matches to the string matches without losing or
+    repeating a hit, also when the string tier is too large to rank (RANK_LIMIT) on the embedded index."""
+    import indexing.embedded
+
+    if kind == "elasticsearch" and rank_limit != 10_000:
+        pytest.skip("RANK_LIMIT is the embedded index's")
+    monkeypatch.setattr(indexing.embedded, "RANK_LIMIT", rank_limit)
+    backend, cleanup = open_backend(kind, tmp_path)
+    words = [IndexRecord(id=f"w{n:02d}", text="汤" + "好" * n, terms=["汤", "好" * n], source="review")
+             for n in range(1, 8)]
+    strings = [IndexRecord(id=f"s{n:02d}", text="汤洒了" + "快" * n, terms=["汤洒了", "快" * n], source="review")
+               for n in range(1, 10)]
+    try:
+        backend.index(words + strings + [IndexRecord(id="x", text="无关", terms=["无关"], source="review")])
+        query = SearchQuery(terms=["汤"], text="汤", limit=4, facets=())
+        walked, page = [], query
+        while True:
+            result = backend.search(page)
+            walked += ids(result)
+            if not result.next_cursor:
+                break
+            page = SearchQuery(terms=["汤"], text="汤", limit=4, facets=(), cursor=result.next_cursor)
+        by_offset = [hit for offset in range(0, 20, 4)
+                     for hit in ids(backend.search(SearchQuery(terms=["汤"], text="汤", limit=4, offset=offset)))]
+        assert len(walked) == 16 and set(walked) == {r.id for r in words + strings}
+        assert {*walked[:7]} == {r.id for r in words}  # every word match before any string match
+        assert by_offset == walked
+        assert backend.search(SearchQuery(terms=["汤"], text="汤", limit=4, offset=6)).hits[1].id.startswith("s")
+        filtered = backend.search(SearchQuery(terms=["汤"], text="汤", filters=Filters(ids=["w03", "s05"])))
+        assert ids(filtered) == ["w03", "s05"] and filtered.total == 2
+    finally:
+        cleanup()  # type: ignore[operator]
