@@ -22,11 +22,12 @@ from voc.cli.common import JsonOpt, emit_json, fail, open_service, progress_bar
 from voc.ingest.encoding import UnreadableFileError, detect_encoding
 from voc.ingest.readers import FORMATS, detect_format
 from voc.ingest.records import ColumnOptions
-from voc.ingest.runner import IndexBehind, IngestReport
+from voc.ingest.runner import IndexBehind, IngestInterrupted, IngestReport
 
 EXIT_BAD_INPUT = 2
 EXIT_INDEX_BEHIND = 3
 EXIT_STORE_UNAVAILABLE = 4
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 
 def ingest_command(
@@ -53,6 +54,15 @@ def ingest_command(
                                     progress=advance)
     except UnreadableFileError as exc:
         raise fail(str(exc), EXIT_BAD_INPUT) from None
+    except IngestInterrupted as exc:
+        # one line instead of a traceback: what is kept and how to go on
+        stored = exc.report
+        raise fail(f"interrupted: kept {stored.accepted} new documents of {path} ({stored.duplicates} already "
+                   "stored); run the same command again to store the rest (nothing is stored twice)",
+                   EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt:  # before the first batch, or while indexing what is already stored
+        raise fail("interrupted; run the same command again to finish (nothing is stored twice)",
+                   EXIT_INTERRUPTED) from None
     except IndexBehind as exc:
         _print_report(exc.report, as_json, index_behind=str(exc))
         raise fail(str(exc), EXIT_INDEX_BEHIND) from None

@@ -84,6 +84,14 @@ class RunWriter:
                 finished_at=datetime.now(), accepted=report.accepted, duplicates=report.duplicates,
                 rejected=report.rejected, rejects_file=report.rejects_file, status="done"))
 
+    def interrupt(self, report: IngestReport) -> None:
+        """Ctrl-C: keep the batches already committed (a re-run stores the rest and nothing twice) and
+        record how far the run got."""
+        with self.store.engine.begin() as conn:
+            conn.execute(update(ingest_runs).where(ingest_runs.c.id == self.run_id).values(
+                finished_at=datetime.now(), accepted=report.accepted, duplicates=report.duplicates,
+                rejected=report.rejected, rejects_file=report.rejects_file, status="interrupted"))
+
     def discard(self) -> list[str]:
         """Delete what this run stored, with the tags and signatures of those documents; mark the run
         failed. Returns the ids a concurrent index sync had indexed meanwhile (the caller removes them

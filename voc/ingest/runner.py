@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing as mp
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
@@ -65,6 +66,14 @@ class IngestReport:
     def summary(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected,
                 "rejects_file": self.rejects_file}
+
+
+class IngestInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an ingest: ``report`` says what was stored; the same command again resumes."""
+
+    def __init__(self, report: IngestReport) -> None:
+        super().__init__(f"interrupted after storing {report.accepted} documents")
+        self.report = report
 
 
 class IndexBehind(Exception):
@@ -155,6 +164,9 @@ _worker_processor: ChunkProcessor | None = None  # one per worker process, set b
 
 def _init_worker(settings: VocSettings, source: str, options: ColumnOptions) -> None:
     global _worker_processor
+    # Ctrl-C reaches the whole process group: the parent alone handles it (and ends the pool);
+    # workers that also raised KeyboardInterrupt printed a traceback each.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_processor = ChunkProcessor(settings, source, options)
 
 
@@ -251,7 +263,17 @@ class Ingester:
                 report.rejects_file = str(rejects.path) if rejects.used else None
                 report.seconds = (datetime.now() - started).total_seconds()
                 writer.finish(report)
-        except BaseException:  # Ctrl-C included: a file stores all of its documents or none
+        except KeyboardInterrupt:
+            # Ctrl-C is the user's choice, not a failure: keep the committed batches, and a re-run resumes
+            # (documents already stored count as duplicates, so nothing is stored twice)
+            report.rejects_file = None  # removed on the way out: the re-run rejects those rows again
+            report.seconds = (datetime.now() - started).total_seconds()
+            try:
+                writer.interrupt(report)
+            except Exception:  # the run stays "running"; what was committed is kept either way
+                log.debug("could not mark ingest run %s interrupted", writer.run_id, exc_info=True)
+            raise IngestInterrupted(report) from None
+        except BaseException:  # any failure: a file stores all of its documents or none
             self._discard(writer)
             raise
         return report
