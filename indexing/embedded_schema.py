@@ -18,7 +18,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 
-from indexing.grams import GRAMS_VERSION, grams_text
+from indexing.grams import GRAM_MARK, GRAMS_VERSION, grams_text
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def _set_info(conn: sqlite3.Connection, key: str, value: str) -> None:
 
 def match_row(rid: int, terms: str, text: str) -> tuple[int, str, str]:
     """A docs_match row (insert, or 'delete' with the same values) for a docs row."""
-    return rid, terms, grams_text(text)
+    return rid, terms, grams_text(text, GRAM_MARK)
 
 
 def fill_grams(conn: sqlite3.Connection) -> int:

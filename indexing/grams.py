@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import itertools
 
-GRAMS_VERSION = 1  # bump when gram_chars changes: stored indexes then refill their n-grams
+GRAMS_VERSION = 2  # bump when the tokens change: stored embedded indexes then refill their n-grams
 _PLANE = 0xF0000  # supplementary private-use area A: never in normalised text, one code point each
+# The embedded index keeps words and n-grams in one FTS5 table, whose posting lists are per token
+# across columns: without a mark, the word 很 and the unigram 很 would share one list and every word
+# query would read (and skip) every occurrence of its characters. Elasticsearch has a field each.
+GRAM_MARK = chr(_PLANE + 0x8000)
 
 
 def _fold(ch: str) -> str:
@@ -37,16 +41,15 @@ def gram_chars(text: str) -> list[str]:
     return [_fold(ch) for ch in text]
 
 
-def grams_text(text: str) -> str:
-    """What a document's n-gram field holds: unigrams, then bigrams, space-separated."""
+def grams_text(text: str, mark: str = "") -> str:
+    """What a document's n-gram field holds: unigrams, then bigrams, space-separated, each after ``mark``."""
     chars = gram_chars(text)
-    return " ".join(chars + [a + b for a, b in itertools.pairwise(chars)])
+    return " ".join(mark + gram for gram in chars + [a + b for a, b in itertools.pairwise(chars)])
 
 
-def phrase_tokens(string: str) -> list[str]:
+def phrase_tokens(string: str, mark: str = "") -> list[str]:
     """The n-gram tokens that must appear in order, adjacent, in a text holding ``string``; [] for
     an empty string. Leading and trailing whitespace of a query is not part of it."""
     chars = gram_chars(string.strip())
-    if len(chars) <= 1:
-        return chars
-    return [a + b for a, b in itertools.pairwise(chars)]
+    grams = chars if len(chars) <= 1 else [a + b for a, b in itertools.pairwise(chars)]
+    return [mark + gram for gram in grams]

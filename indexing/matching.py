@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexing.base import SearchQuery
-from indexing.grams import phrase_tokens
+from indexing.grams import GRAM_MARK, phrase_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +50,8 @@ def fts_match(terms: Sequence[str], text: str = "") -> Match | None:
     words = searchable(terms)
     parts = string_parts(terms, text)
     word_expr = "terms : (" + " AND ".join(map(_quoted, words)) + ")" if words else None
-    strings_expr = ("grams : (" + " AND ".join(_quoted(" ".join(phrase_tokens(part))) for part in parts) + ")"
-                    if parts else None)
+    phrases = [_quoted(" ".join(phrase_tokens(part, GRAM_MARK))) for part in parts]
+    strings_expr = "grams : (" + " AND ".join(phrases) + ")" if phrases else None
     if word_expr and strings_expr:
         return Match(full=f"({word_expr}) OR ({strings_expr})", words=word_expr, strings=strings_expr)
     if word_expr or strings_expr:
