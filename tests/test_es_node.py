@@ -122,3 +122,20 @@ def test_status_and_stop(node: EsNode) -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_named_node_has_its_own_directory_and_a_transport_port_range(node: EsNode) -> None:
+    """scripts/test.sh names a node per checkout on a free port: two runs on one machine never share
+    a node's directory, pid file or transport port, and neither stops the other's node."""
+    home = node.ensure_distribution()
+    shared = EsNode(NodeConfig(version=VERSION, cache_dir=node.config.cache_dir, port=9200, password="Pw-1",
+                               run_as=node.config.run_as))
+    mine = EsNode(NodeConfig(version=VERSION, cache_dir=node.config.cache_dir, port=41234, password="Pw-2",
+                             run_as=node.config.run_as, node_name="checkout-abc"))
+    assert mine.node_dir == node.config.cache_dir / "nodes" / "checkout-abc" != shared.node_dir
+    assert mine.dist_dir == shared.dist_dir == home  # the distribution is fetched once per machine
+    mine._configure(home)
+    assert 'transport.port: "41334-41433"' in (mine.conf_dir / "elasticsearch.yml").read_text()
+    env = {"VOC_ES_CACHE_DIR": str(node.config.cache_dir), "VOC_ES_PORT": "41234", "VOC_ES_NODE_NAME": "checkout-abc"}
+    assert local_credentials("http://127.0.0.1:41234", env) == ("elastic", "Pw-2")
+    assert shared.saved_credentials() is None and shared.pid() is None

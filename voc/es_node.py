@@ -10,6 +10,9 @@ included, and no analysis-common or painless modules. Layout under the cache dir
     node/data/, node/logs/          path.data and path.logs
     node/es.pid                     written by Elasticsearch itself (-d -p)
     node/credentials.json           the `elastic` user's password, readable by the invoking user only
+    nodes/<name>/                   the same for a named node (VOC_ES_NODE_NAME): scripts/test.sh names
+                                    one per checkout, on a free port, so two test runs on one machine
+                                    never share (or stop) each other's node
 
 Usage: ``python -m voc.es_node start|stop|status`` or ``voc es start|stop|status``.
 """
@@ -64,6 +67,7 @@ class NodeConfig:
     heap: str = "512m"
     run_as: str = "nobody"  # only used when started by root
     password: str | None = None  # bootstrap password; kept from the last start, else generated
+    node_name: str | None = None  # a node of its own under nodes/<name> (None: the shared node/)
 
     @classmethod
     def from_settings(cls, settings: VocSettings) -> NodeConfig:
@@ -71,6 +75,7 @@ class NodeConfig:
             version=settings.es_version, cache_dir=settings.es_cache_dir or default_cache_dir(),
             port=settings.es_port, heap=settings.es_heap, run_as=settings.es_run_as,
             password=settings.es_password.get_secret_value() if settings.es_password else None,
+            node_name=settings.es_node_name,
         )
 
     @classmethod
@@ -83,6 +88,7 @@ class NodeConfig:
             version=env.get("VOC_ES_VERSION") or DEFAULT_VERSION, cache_dir=default_cache_dir(env),
             port=int(env.get("VOC_ES_PORT") or 9200), heap=env.get("VOC_ES_HEAP") or "512m",
             run_as=env.get("VOC_ES_RUN_AS") or "nobody", password=env.get("VOC_ES_PASSWORD") or None,
+            node_name=env.get("VOC_ES_NODE_NAME") or None,
         )
 
     @property
@@ -99,6 +105,13 @@ class NodeStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {"running": self.running, "url": self.url, "version": self.version}
+
+
+def _transport_ports(http_port: int) -> str:
+    """A range, not one port: Elasticsearch binds the first free one, so a second node on the machine
+    (another checkout's test run) never fails on a taken transport port."""
+    first = http_port + 100 if http_port + 199 <= 65535 else 9300
+    return f"{first}-{first + 99}"
 
 
 def java_home() -> Path:
@@ -144,7 +157,7 @@ class EsNode:
             self.config.version = resolve_latest_version()
         root = self.config.cache_dir
         self.dist_dir = root / "dist" / f"elasticsearch-{self.config.version}"
-        self.node_dir = root / "node"
+        self.node_dir = root / "nodes" / self.config.node_name if self.config.node_name else root / "node"
         self.conf_dir = self.node_dir / "config"
         self.pid_file = self.node_dir / "es.pid"
         self.credentials_file = self.node_dir / "credentials.json"
@@ -203,7 +216,7 @@ class EsNode:
             "node.name": "voc-node",
             "network.host": "127.0.0.1",
             "http.port": self.config.port,
-            "transport.port": self.config.port + 100,
+            "transport.port": _transport_ports(self.config.port),
             "discovery.type": "single-node",
             "path.data": str(self.node_dir / "data"),
             "path.logs": str(self.node_dir / "logs"),

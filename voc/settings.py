@@ -73,6 +73,8 @@ class VocSettings(BaseSettings):
     es_version: str = Field("8.19.21", description="Version `voc es start` fetches; 'latest' asks Maven.")
     es_cache_dir: Path | None = Field(None, description="Where `voc es` keeps the distribution and node data.")
     es_port: int = 9200
+    es_node_name: str | None = Field(None, description="A node of its own under the cache's nodes/<name> "
+                                                       "(scripts/test.sh: one per checkout).")
     es_heap: str = "512m"
     es_run_as: str = Field("nobody", description="User the local node runs as when `voc es start` runs as root.")
 
