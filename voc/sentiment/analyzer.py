@@ -202,10 +202,15 @@ class Analyzer:
         aspect_lookup: dict[str, np.ndarray],
     ) -> list[AspectSentiment]:
         aspects = []
+        # per clause, not per mention: a tagger gives one mention per term, thousands in one clause
+        # of a repeated phrase, and the cue scan reads the whole clause
+        cues: dict[int, bool] = {}
         for mention in mentions:
             clause = clause_results[mention.clause_index]
             model_proba = aspect_lookup.get(mention_input(mention, clauses)) if not mention.lexicon_polarity else None
-            if mention.lexicon_polarity and rules.cue_polarity(clause.text) is not None:
+            if mention.lexicon_polarity and mention.clause_index not in cues:
+                cues[mention.clause_index] = rules.cue_polarity(clause.text) is not None
+            if mention.lexicon_polarity and cues[mention.clause_index]:
                 # sarcasm or a rhetorical question turns the opinion word around: follow the clause
                 polarity, score = clause.label, clause.score
             elif mention.lexicon_polarity:

@@ -9,6 +9,8 @@ label.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -91,33 +93,40 @@ def category_of(term: str) -> str:
 def mentions_from_spans(text: str, clauses: Sequence[Clause], spans: Sequence[TaggedSpan]) -> list[AspectMention]:
     """Mentions from tagged spans: each aspect term with the nearest opinion span of its clause
     (the one after it, else before); an opinion left unpaired counts as an implicit aspect when it
-    names a category (太贵了 → 价格). Categories come from the lexicon here; an open-vocabulary
-    assignment (``voc.aspects.categories``) can refine the ones left empty."""
+    names a category (太贵了 → 价格). Categories come from the lexicon; a term it does not claim keeps
+    category "".
+
+    Linear in the number of spans (sweeps and bisection, no pairwise scans): a text of one phrase
+    repeated thousands of times has thousands of spans in one clause.
+    """
     mentions: list[AspectMention] = []
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    cursor = 0
     for index, clause in enumerate(clauses):
-        inside = [s for s in spans if clause.start <= s.start and s.end <= clause.end]
-        opinions = [s for s in inside if s.kind == "opinion"]
-        # the lexicon's opinion words the tagger left out still pair (就是价格有点贵: 有点贵)
-        for start, end, _ in lx.lexicon_hits(clause.text):
-            start, end = clause.start + _widened(clause.text, start), clause.start + end
-            if not any(s.start < end and start < s.end for s in inside):
-                opinions.append(TaggedSpan(start, end, "opinion", confidence=LEXICON_OPINION_CONFIDENCE))
-        opinions.sort(key=lambda s: s.start)
-        used: set[TaggedSpan] = set()
+        while cursor < len(ordered) and ordered[cursor].start < clause.start:
+            cursor += 1
+        inside = []
+        while cursor < len(ordered) and ordered[cursor].start < clause.end:
+            if ordered[cursor].end <= clause.end:
+                inside.append(ordered[cursor])
+            cursor += 1
+        opinions = _with_lexicon_opinions(clause, inside)
+        used = [False] * len(opinions)
+        after = 0
         for span in _aspects_clear_of(opinions, [s for s in inside if s.kind == "aspect"]):
             term = text[span.start:span.end]
             mention = AspectMention(category_of(term), term, index, span.start, term_end=span.end,
                                     confidence=span.confidence, source="tagger")
-            after = [o for o in opinions if o.start >= span.end and o not in used]
-            before = [o for o in opinions if o.end <= span.start and o not in used]
-            chosen = after[0] if after else (before[-1] if before else None)
+            while after < len(opinions) and (opinions[after].start < span.end or used[after]):
+                after += 1
+            chosen = after if after < len(opinions) else _unused_before(opinions, used, after, span.start)
             if chosen is not None:
-                used.add(chosen)
-                _attach_opinion(mention, text, chosen)
+                used[chosen] = True
+                _attach_opinion(mention, text, opinions[chosen])
             mentions.append(mention)
-        for span in opinions:
-            category = category_of(text[span.start:span.end])
-            if span not in used and category:
+        for span, taken in zip(opinions, used, strict=True):
+            category = "" if taken else category_of(text[span.start:span.end])
+            if category:
                 mention = AspectMention(category, "", index, span.start, term_end=span.start,
                                         confidence=span.confidence, source="tagger")
                 _attach_opinion(mention, text, span)
@@ -125,14 +134,42 @@ def mentions_from_spans(text: str, clauses: Sequence[Clause], spans: Sequence[Ta
     return mentions
 
 
+def _with_lexicon_opinions(clause: Clause, inside: Sequence[TaggedSpan]) -> list[TaggedSpan]:
+    """The clause's tagged opinions plus the lexicon's opinion words no tagged span overlaps (就是价格
+    有点贵: 有点贵), sorted by start."""
+    opinions = [s for s in inside if s.kind == "opinion"]
+    starts = [s.start for s in inside]  # inside is sorted by start
+    reach = list(itertools.accumulate((s.end for s in inside), max))
+    for start, end, _ in lx.lexicon_hits(clause.text):
+        start, end = clause.start + _widened(clause.text, start), clause.start + end
+        last = bisect.bisect_left(starts, end) - 1  # spans that start before this word ends...
+        if last < 0 or reach[last] <= start:  # ...none of which reaches into it
+            opinions.append(TaggedSpan(start, end, "opinion", confidence=LEXICON_OPINION_CONFIDENCE))
+    return sorted(opinions, key=lambda s: (s.start, s.end))
+
+
+def _unused_before(opinions: Sequence[TaggedSpan], used: Sequence[bool], stop: int, start: int,
+                   look_back: int = 4) -> int | None:
+    """The nearest free opinion ending before ``start``, among the few just before ``stop``."""
+    for i in range(stop - 1, max(-1, stop - 1 - look_back), -1):
+        if not used[i] and opinions[i].end <= start:
+            return i
+    return None
+
+
 def _aspects_clear_of(opinions: Sequence[TaggedSpan], aspects: Sequence[TaggedSpan]) -> list[TaggedSpan]:
     """Aspect spans cut back where an opinion span begins inside them: the aspect and opinion
-    taggers decide apart, and 服务真好呵呵 came out as aspect 服务真好 beside opinion 真好呵呵."""
+    taggers decide apart, and 服务真好呵呵 came out as aspect 服务真好 beside opinion 真好呵呵. An aspect
+    that begins inside an opinion is dropped: the opinion is the better reading."""
+    starts = [o.start for o in opinions]
+    reach = list(itertools.accumulate((o.end for o in opinions), max))
     kept = []
     for aspect in aspects:
-        end = min([o.start for o in opinions if aspect.start < o.start < aspect.end] + [aspect.end])
-        if any(o.start <= aspect.start < o.end for o in opinions):
-            continue  # it begins inside an opinion: the opinion is the better reading
+        covering = bisect.bisect_right(starts, aspect.start) - 1
+        if covering >= 0 and reach[covering] > aspect.start:
+            continue
+        following = covering + 1
+        end = starts[following] if following < len(starts) and starts[following] < aspect.end else aspect.end
         kept.append(replace(aspect, end=end))
     return kept
 
