@@ -106,3 +106,24 @@ def test_learn_from_a_file_then_forget(tmp_path: Path) -> None:
     assert {row["id"]: row["mentions"] for row in coverage["indicators"]}["parking"] == 0
     bad = runner.invoke(app, ["indicators", "learn", str(examples), "--indicator-col", "nope"], env=env)
     assert bad.exit_code == 2 and "nope" in bad.output
+
+
+def test_mapping_time_grows_linearly_with_clauses_and_aspects() -> None:
+    """A long repetitive text: thousands of clauses, each with a tagged aspect (was clauses x aspects)."""
+    import time
+
+    tree = parse_tree(TREE)
+    mapper = Mapper(tree, Tokenizer())
+
+    def seconds(n: int) -> float:
+        clauses = [ClauseView("停车场", i * 4, i * 4 + 3, "neutral") for i in range(n)]
+        aspects = [{"aspect": "", "polarity": "negative", "opinion": "", "start": i * 4, "end": i * 4 + 3}
+                   for i in range(n)]
+        doc = DocView("x", "停车场，" * n, "review", None, "neutral", None, None, clauses, aspects)
+        started = time.perf_counter()
+        assert {m.indicator_id for m in mapper.map(doc).mentions} == {"parking"}
+        return time.perf_counter() - started
+
+    best_short = min(seconds(1_000) for _ in range(3))
+    best_long = min(seconds(10_000) for _ in range(2))
+    assert best_long / best_short < 25, (best_short, best_long)

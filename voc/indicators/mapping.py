@@ -19,6 +19,7 @@ in that clause when there is one (its opinion span is the sharper evidence), els
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -187,9 +188,10 @@ class Mapper:
         """Keyword, name, synonym and aspect mentions of one document."""
         best: dict[str, Mention] = {}
         clauses = [MappedClause(c, self.tokenizer.tokenize(c.text)) for c in doc.clauses]
-        for mapped in clauses:
+        by_clause = _aspects_by_clause(doc.aspects, doc.clauses)
+        for mapped, in_clause in zip(clauses, by_clause, strict=True):
             clause = mapped.clause
-            aspect = _aspect_in(doc.aspects, clause)
+            aspect = in_clause[0] if in_clause else None
             polarity = aspect["polarity"] if aspect else clause.label
             opinion = aspect["opinion"] if aspect else ""
             mapped.excluded = self.rules.excluded(mapped.tokens)
@@ -199,9 +201,9 @@ class Mapper:
             for node_id, kind, term in self.term_hits(mapped.tokens):
                 _offer(best, mapped, Mention(doc.id, node_id, SCORES[kind], kind, polarity, term, clause.start,
                                              clause.end, clause.text, opinion))
-            for item in doc.aspects:
+            for item in in_clause:
                 node_id = self.aspect_nodes.get(item.get("aspect", ""))
-                if node_id and clause.start <= int(item["start"]) < clause.end and node_id not in mapped.indicator_ids:
+                if node_id and node_id not in mapped.indicator_ids:
                     _offer(best, mapped, Mention(doc.id, node_id, SCORES["aspect"], "aspect", item["polarity"],
                                                  item["aspect"], clause.start, clause.end, clause.text,
                                                  item.get("opinion", "")))
@@ -240,6 +242,19 @@ def _offer(best: dict[str, Mention], mapped: MappedClause, mention: Mention) -> 
     old = best.get(mention.indicator_id)
     if old is None or mention.score > old.score:
         best[mention.indicator_id] = mention
+
+
+def _aspects_by_clause(aspects: list[dict[str, Any]], clauses: list[ClauseView]) -> list[list[dict[str, Any]]]:
+    """The aspects whose opinion starts in each clause, in one pass (not clauses x aspects: a tagger
+    gives one aspect per term, and a long repetitive text has thousands of both)."""
+    starts = [c.start for c in clauses]
+    out: list[list[dict[str, Any]]] = [[] for _ in clauses]
+    for item in aspects:
+        position = int(item.get("start", -1))
+        index = bisect.bisect_right(starts, position) - 1
+        if index >= 0 and position < clauses[index].end:
+            out[index].append(item)
+    return out
 
 
 def _aspect_in(aspects: list[dict[str, Any]], clause: ClauseView) -> dict[str, Any] | None:
