@@ -188,7 +188,7 @@ class Mapper:
         """Keyword, name, synonym and aspect mentions of one document."""
         best: dict[str, Mention] = {}
         clauses = [MappedClause(c, self.tokenizer.tokenize(c.text)) for c in doc.clauses]
-        by_clause = _aspects_by_clause(doc.aspects, doc.clauses)
+        by_clause = aspects_by_clause(doc.aspects, doc.clauses)
         for mapped, in_clause in zip(clauses, by_clause, strict=True):
             clause = mapped.clause
             aspect = in_clause[0] if in_clause else None
@@ -244,13 +244,15 @@ def _offer(best: dict[str, Mention], mapped: MappedClause, mention: Mention) -> 
         best[mention.indicator_id] = mention
 
 
-def _aspects_by_clause(aspects: list[dict[str, Any]], clauses: list[ClauseView]) -> list[list[dict[str, Any]]]:
-    """The aspects whose opinion starts in each clause, in one pass (not clauses x aspects: a tagger
-    gives one aspect per term, and a long repetitive text has thousands of both)."""
+def aspects_by_clause(aspects: list[dict[str, Any]], clauses: list[ClauseView],
+                      key: str = "start") -> list[list[dict[str, Any]]]:
+    """The aspects whose ``key`` offset (the opinion's ``start``, or ``term_start``) lies in each
+    clause, in one pass (not clauses x aspects: a tagger gives one aspect per term, and a long
+    repetitive text has thousands of both). Clauses are in text order."""
     starts = [c.start for c in clauses]
     out: list[list[dict[str, Any]]] = [[] for _ in clauses]
     for item in aspects:
-        position = int(item.get("start", -1))
+        position = int(item.get(key, -1))
         index = bisect.bisect_right(starts, position) - 1
         if index >= 0 and position < clauses[index].end:
             out[index].append(item)

@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 
 from voc.indicators.corpus import DocView
 from voc.indicators.gaps.background import background, log_odds
-from voc.indicators.mapping import DocumentMapping, Mapper
+from voc.indicators.mapping import DocumentMapping, Mapper, aspects_by_clause
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 MAX_CONTEXTS = 12  # clauses per term given to the encoder
+MAX_COOCCURRING = 64  # terms of one clause counted as co-occurring
 
 
 @dataclass(slots=True)
@@ -79,21 +80,21 @@ class GapCollector:
         return cached
 
     def add(self, doc: DocView, mapping: DocumentMapping) -> None:
-        for mapped in mapping.clauses:
+        clauses = [mapped.clause for mapped in mapping.clauses]
+        opinions_by_clause = aspects_by_clause(doc.aspects, clauses)
+        terms_by_clause = aspects_by_clause([a for a in doc.aspects if a.get("term")], clauses, key="term_start")
+        for mapped, in_clause, aspects in zip(mapping.clauses, opinions_by_clause, terms_by_clause, strict=True):
             if not mapped.tokens:
                 continue
             clause = mapped.clause
             self.tokens += len(mapped.tokens)
             self.token_counts.update(mapped.tokens)
             self.clauses += 1
-            in_clause = [a for a in doc.aspects if clause.start <= int(a.get("start", -1)) < clause.end]
             opinions = [a["opinion"] for a in in_clause if a.get("opinion")]
             accounted = {node for node, _, word in self.mapper.term_hits(mapped.tokens)
                          if not any(word in opinion for opinion in opinions)}
             unmapped = not accounted
             self.unmapped_clauses += unmapped
-            aspects = [a for a in doc.aspects
-                       if a.get("term") and clause.start <= int(a.get("term_start", -1)) < clause.end]
             terms = [t for t in dict.fromkeys(mapped.tokens) if self.is_target(t)]
             for token in dict.fromkeys(mapped.tokens):
                 if token in self.indicator_tokens and len(self.indicator_contexts[token]) < MAX_CONTEXTS:
@@ -122,7 +123,9 @@ class GapCollector:
                     at = clause.text.find(term)
                     if at >= 0:
                         stats.contexts.append((clause.text, at, at + len(term)))
-                stats.cooc.update(t for t in terms if t != term)
+                # co-occurrence within a bounded window of the clause's terms: a run-on clause of
+                # thousands of distinct words would otherwise cost terms x terms
+                stats.cooc.update(t for t in terms[:MAX_COOCCURRING] if t != term)
 
     # --- the tests -------------------------------------------------------------------------------
     def measures(self, term: str) -> dict[str, float]:
