@@ -20,10 +20,10 @@ from voc.sentiment.clauses import Clause
 
 _TERM_TO_ASPECT = lx.TERM_TO_ASPECT
 ASPECT_RE = lx.ASPECT_TERM_RE
-ASPECT_SEP = "\u2016"
+ASPECT_SEP = "\u2016"  # joins term and context for the aspect model: "价格‖价格有点贵"
 # what a lexicon opinion word added to a tagger's spans is worth: the lexicon's opinion words alone
 # reached 0.49 overlap F1 on the span bench, the CRF 0.72
-LEXICON_OPINION_CONFIDENCE = 0.5  # joins term and context for the aspect model: "价格‖价格有点贵"
+LEXICON_OPINION_CONFIDENCE = 0.5
 
 
 @dataclass(slots=True)
