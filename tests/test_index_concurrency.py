@@ -73,9 +73,10 @@ def test_processes_indexing_overlapping_ids_at_once(tmp_path: Path) -> None:
         index.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("INSERT INTO docs_fts(docs_fts, rank) VALUES ('integrity-check', 1)") is not None
-        docs, meta = (conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("docs", "doc_meta"))
-        assert docs == meta == len(present)
+        assert conn.execute("INSERT INTO docs_match(docs_match, rank) VALUES ('integrity-check', 1)") is not None
+        docs, meta, match = (conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                             for table in ("docs", "doc_meta", "docs_match"))
+        assert docs == meta == match == len(present)  # no replaced document left a full-text row behind
 
 
 def test_a_writer_locked_out_too_long_gets_index_busy_not_a_sqlite_error(tmp_path: Path) -> None:
