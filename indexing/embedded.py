@@ -1,4 +1,5 @@
-"""The embedded search backend: SQLite FTS5 over pre-tokenised jieba terms, in one local file."""
+"""The embedded search backend: SQLite FTS5 over pre-tokenised jieba terms and character n-grams
+(embedded_schema.py, matching.py), in one local file."""
 
 from __future__ import annotations
 

@@ -98,10 +98,13 @@ def test_a_character_inside_a_jieba_word_is_found_and_word_matches_rank_first(fr
     assert ids(ranked) == ["h3", "h4"]  # 汤 is a word of h3 only: it comes first, h4 (汤洒了) after
     assert ranked.hits[0].score > ranked.hits[1].score
     assert ranked.hits[1].highlight == "<em>汤</em>洒了一半"
-    # a query's terms each match, as a word or as characters, not necessarily side by side
-    assert ids(backend.search(SearchQuery(terms=["微辣", "吃"]))) == ["h1"]
-    # a typed text the terms do not cover (a synonym) still matches as a string
-    assert ids(backend.search(SearchQuery(terms=["配送"], text="送餐"))) == ["h5"]
+    # words OR strings: every term as a word (吃 and 结果 are words of h1, 吃结果 is not in its text) ...
+    assert ids(backend.search(SearchQuery(terms=["吃", "结果"], text="吃结果"))) == ["h1"]
+    # ... or every part of the typed text as characters (辣 is no word of h1), not necessarily side by side
+    assert sorted(ids(backend.search(SearchQuery(terms=["辣", "吃"], text="辣 吃")))) == ["h1", "h2"]
+    assert backend.search(SearchQuery(terms=["辣", "吃"], text="辣吃")).total == 0
+    # a typed text whose terms the tokenizer changed (a synonym) still matches as the string typed
+    assert ids(backend.search(SearchQuery(terms=["配送员"], text="送餐员"))) == ["h5"]
     # punctuation is matched exactly, never bridged: 辣, then 得 is one string; 辣得 another
     assert ids(backend.search(SearchQuery(terms=["辣得"]))) == ["h2"]
     assert backend.search(SearchQuery(terms=["辣,得"])).total == 0
