@@ -27,8 +27,11 @@ def test_ctrl_c_keeps_what_was_stored_and_a_rerun_resumes(tmp_path: Path) -> Non
     data.write_text("id,text\n" + "\n".join(f"r{i},第{i}号门店{moods[i % 6]}。{filler}" for i in range(ROWS)) + "\n",
                     encoding="utf-8")
     assert data.stat().st_size >= PARALLEL_MIN_BYTES
+    # SIGINT back to its default in the child: a test run started in the background by a non-interactive
+    # shell (nohup … &) has it ignored, and Python then never raises KeyboardInterrupt
     run = subprocess.Popen([*VOC, "ingest", str(data), "--source", "review"], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+                           stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while stored_count(home) < 200 and run.poll() is None and time.monotonic() < deadline:
