@@ -132,3 +132,4 @@ def test_encoder_tagger_polarity_reaches_the_analysis() -> None:
     analyzer = load_analyzer(VocSettings(sentiment_model="linear", aspect_tagger="encoder"))
     aspects = {a.aspect: a for a in analyzer.analyze(["这款面霜保湿效果很好，就是有点贵"])[0].aspects}
     assert aspects["价格"].polarity == "negative" and aspects["价格"].term == ""
+    assert aspects["价格"].opinion == "有点贵"  # not 是有点贵: the 是 of 就是 is no part of the opinion

@@ -77,8 +77,11 @@ def find_mentions(text: str, clauses: Sequence[Clause]) -> list[AspectMention]:
 
 
 def _widened(text: str, start: int) -> int:
-    """The opinion word's start moved back over negators and degree words, so the span reads "不新鲜"."""
+    """The opinion word's start moved back over negators and degree words, so the span reads "不新鲜";
+    是 only as part of 不是 / 没是 (不是很好), not the 是 of 就是 / 还是 (就是有点贵 → 有点贵)."""
     while start > 0 and text[start - 1] in "不没别无是很太真挺超特非常较有点":
+        if text[start - 1] == "是" and (start < 2 or text[start - 2] not in "不没"):
+            break
         start -= 1
     return start
 
