@@ -156,6 +156,8 @@ class Mapper:
         segment = self.tokenizer.segment
         probabilities = self.exemplars.probabilities(featurise([doc.text for doc in docs], segment))
         for ((best, clauses), doc), row in zip(zip(states, docs, strict=True), probabilities, strict=True):
+            texts = [m for m in clauses if m.clause.text.strip()]
+            rates: np.ndarray | None = None  # the heads on each clause, once per document, when needed
             for j, node_id in heads:
                 old = best.get(node_id)
                 if old is not None and old.via == "rule":
@@ -168,21 +170,10 @@ class Mapper:
                     old.score = round(p, 4)
                 else:
                     best.pop(node_id, None)
-                    self._example_mention(best, clauses, doc, j, node_id, round(p, 4))
-
-    def _example_mention(self, best: dict[str, Mention], clauses: list[MappedClause], doc: DocView, head: int,
-                         node_id: str, score: float) -> None:
-        """Evidence for an indicator found by examples: the clause its head rates highest."""
-        assert self.exemplars is not None
-        candidates = [m for m in clauses if m.clause.text.strip() and node_id not in m.excluded]
-        if not candidates:
-            return
-        rates = self.exemplars.probabilities(featurise([m.clause.text for m in candidates], self.tokenizer.segment))
-        mapped = candidates[int(np.argmax(rates[:, head]))]
-        clause = mapped.clause
-        aspect = _aspect_in(doc.aspects, clause)
-        _offer(best, mapped, Mention(doc.id, node_id, score, "example", aspect["polarity"] if aspect else clause.label,
-                                     "", clause.start, clause.end, clause.text, aspect["opinion"] if aspect else ""))
+                    if rates is None and texts:
+                        rates = self.exemplars.probabilities(featurise([m.clause.text for m in texts], segment))
+                    if rates is not None:
+                        _example_mention(best, texts, rates[:, j], doc, node_id, round(p, 4))
 
     def _exact(self, doc: DocView) -> tuple[dict[str, Mention], list[MappedClause]]:
         """Keyword, name, synonym and aspect mentions of one document."""
@@ -233,6 +224,20 @@ class Mapper:
         ranked = sorted(((node_id, round(s, 4), via) for node_id, (s, via) in scores.items() if s > 0),
                         key=lambda item: -item[1])
         return ranked
+
+
+def _example_mention(best: dict[str, Mention], clauses: list[MappedClause], rates: np.ndarray, doc: DocView,
+                     node_id: str, score: float) -> None:
+    """Evidence for an indicator found by examples: the clause its head rates highest, of those its
+    exclude rule leaves."""
+    allowed = [i for i, m in enumerate(clauses) if node_id not in m.excluded]
+    if not allowed:
+        return
+    mapped = clauses[max(allowed, key=lambda i: float(rates[i]))]
+    clause = mapped.clause
+    aspect = _aspect_in(doc.aspects, clause)
+    _offer(best, mapped, Mention(doc.id, node_id, score, "example", aspect["polarity"] if aspect else clause.label,
+                                 "", clause.start, clause.end, clause.text, aspect["opinion"] if aspect else ""))
 
 
 def _offer(best: dict[str, Mention], mapped: MappedClause, mention: Mention) -> None:
