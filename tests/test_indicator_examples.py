@@ -127,3 +127,31 @@ def test_mapping_time_grows_linearly_with_clauses_and_aspects() -> None:
     best_short = min(seconds(1_000) for _ in range(3))
     best_long = min(seconds(10_000) for _ in range(2))
     assert best_long / best_short < 25, (best_short, best_long)
+
+
+def test_two_learners_at_once_leave_one_whole_model(tmp_path: Path) -> None:
+    """An API job and a CLI run learning at the same moment: each stages its own directory, the last
+    to publish wins, and what is published loads whole; nothing is left beside it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from voc.indicators.service import IndicatorService
+    from voc.service import Voc
+    from voc.settings import VocSettings
+
+    home = tmp_path / "home"
+    first = IndicatorService(Voc(VocSettings(home=home, workers=1)))
+    first.import_tree(TREE, author="a")
+    examples = tmp_path / "examples.csv"
+    with examples.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["text", "indicator"], *[[t, "停车"] for t in PARKING],
+                                      *[[t, "服务"] for t in SERVICE]])
+    services = [first, IndicatorService(Voc(VocSettings(home=home, workers=1)))]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda svc: svc.learn_examples(examples), services))
+    assert all(r["learned"] == {"parking": len(PARKING), "service": len(SERVICE)} for r in results)
+    assert ExemplarModel.load(first.examples_dir).indicator_ids == ["parking", "service"]
+    assert sorted(p.name for p in first.examples_dir.parent.iterdir() if p.name.startswith("exemplars")) == [
+        "exemplars"]
+    assert first.forget_examples() and not first.forget_examples()
+    for svc in services:
+        svc.voc.close()

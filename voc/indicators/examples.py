@@ -111,4 +111,8 @@ def learn(examples: Examples, tree: IndicatorTree, segment: Callable[[str], list
 
 
 def load_learned(directory: Path) -> ExemplarModel | None:
-    return ExemplarModel.load(directory) if (directory / "exemplars.json").is_file() else None
+    """The learned model, or None; one forgotten or replaced while being read counts as none."""
+    try:
+        return ExemplarModel.load(directory)
+    except FileNotFoundError:
+        return None

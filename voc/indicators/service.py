@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import math
-import os
 import shutil
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import cached_property
@@ -158,26 +158,45 @@ class IndicatorService:
         """Learn the current tree's indicators from labelled examples, then map every document again."""
         tree = self.tree()
         examples = read_examples(path, tree, self.voc.normalizer, text_column, label_column)
-        staging = self.examples_dir.with_name(f"exemplars.{os.getpid()}.tmp")
-        shutil.rmtree(staging, ignore_errors=True)
+        staging = self._aside("tmp")
         with self.voc.store.engine.connect() as conn:
             background = list(conn.scalars(select(documents.c.text).order_by(documents.c.id).limit(BACKGROUND)))
-        summary = learn(examples, tree, self.voc.tokenizer.segment, staging, background)
-        # swapped in whole: a mapper never reads half of an old model and half of a new one
-        old = self.examples_dir.with_name(f"exemplars.{os.getpid()}.old")
-        if self.examples_dir.exists():
-            self.examples_dir.replace(old)
-        staging.replace(self.examples_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            summary = learn(examples, tree, self.voc.tokenizer.segment, staging, background)
+            # swapped in whole, last writer wins: a mapper never reads half of an old model and half of a
+            # new one, and two learners (the API's job, a CLI run) never share a staging directory
+            for _ in range(3):
+                self._move_aside()
+                try:
+                    staging.rename(self.examples_dir)
+                    break
+                except OSError:  # another writer published between the two renames: move it aside too
+                    continue
+            else:
+                raise RuntimeError(f"could not publish the learned model in {self.examples_dir}")
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         summary["mapping"] = self.map_documents(full=True)
         return summary
 
     def forget_examples(self) -> bool:
         """Drop the learned model (mapping goes back to keywords, aspects and rules) and map again."""
-        if not self.examples_dir.exists():
+        if not self._move_aside():
             return False
-        shutil.rmtree(self.examples_dir)
         self.map_documents(full=True)
+        return True
+
+    def _aside(self, kind: str) -> Path:
+        return self.examples_dir.with_name(f"exemplars.{uuid.uuid4().hex}.{kind}")
+
+    def _move_aside(self) -> bool:
+        """Take the learned model out of use in one rename (readers see it whole or not at all), then delete it."""
+        trash = self._aside("old")
+        try:
+            self.examples_dir.rename(trash)
+        except FileNotFoundError:
+            return False
+        shutil.rmtree(trash, ignore_errors=True)
         return True
 
     def map_documents(self, *, full: bool = False) -> dict[str, Any]:
