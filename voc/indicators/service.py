@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import shutil
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from functools import cached_property
 from importlib import resources
@@ -21,15 +20,12 @@ import yaml
 from sqlalchemy import select
 
 from voc.exemplars import Calibration, default_calibration_path
-from voc.indicators.candidates import merge_candidates, topic_groups
 from voc.indicators.corpus import DocView, iter_docs, scope_conditions
 from voc.indicators.coverage import coverage
 from voc.indicators.embedding import Encoder
 from voc.indicators.examples import learn, load_learned, read_examples
-from voc.indicators.gaps.collect import GapCollector
 from voc.indicators.gaps.contextual import ContextualTerms
-from voc.indicators.gaps.group import candidate_groups, group_terms
-from voc.indicators.gaps.kinds import indicator_centroids, nearest_indicator
+from voc.indicators.gaps.finder import find_gaps
 from voc.indicators.io import IndicatorFileError, dump_tree, parse_tree, read_tree
 from voc.indicators.mapping import Mapper
 from voc.indicators.model import IndicatorTree, diff_trees
@@ -38,7 +34,7 @@ from voc.indicators.rules import Rule, parse_rule
 from voc.indicators.rules.indicators import rule_problems
 from voc.indicators.rules.preview import preview
 from voc.indicators.store import IndicatorStore
-from voc.indicators.suggest import Suggester, suggestion_id
+from voc.indicators.suggest import suggestion_id
 from voc.indicators.tables import indicator_mapped
 from voc.service import Voc
 from voc.store import documents
@@ -46,7 +42,6 @@ from voc.store import documents
 __all__ = ["IndicatorFileError", "IndicatorNotFound", "IndicatorService", "ReviewError"]
 BACKGROUND = 2000  # stored documents that serve as negatives when learning from examples (ids are hashes: a spread)
 MIN_SHARE = 0.01  # default minimum volume of a suggestion: 1% of documents, at least 5
-MAX_CANDIDATES = 300  # candidate terms given to the encoder (by volume), bounds the CPU cost
 
 
 class IndicatorNotFound(LookupError):
@@ -242,43 +237,16 @@ class IndicatorService:
         """Recompute pending suggestions from the corpus (or one business line: sources, industries);
         reviewed ones are never re-proposed on the same evidence."""
         tree = self.tree()
-        mapper = self.mapper(tree)
-        collector = GapCollector(mapper)
-        docs: dict[str, DocView] = {}
-        doc_mentions: dict[str, set[str]] = {}
-        topic_members: dict[int, dict[str, tuple[str, str]]] = defaultdict(dict)
-        topic_labels: dict[int, str] = {}
-        for batch in iter_docs(self.voc.store.engine, sources=sources, industries=industries):
-            mentions = []
-            for doc, mapping in zip(batch, mapper.map_many(batch), strict=True):
-                collector.add(doc, mapping)
-                mentions.extend(m.to_dict() for m in mapping.mentions)
-                doc_mentions[doc.id] = {m.indicator_id for m in mapping.mentions}
-                if doc.topic_id is not None and doc.topic_id >= 0:
-                    quote = doc.clauses[0].text if len(doc.clauses) == 1 else doc.text[:120]
-                    topic_members[doc.topic_id][doc.id] = (quote, doc.sentiment)
-                    topic_labels.setdefault(doc.topic_id, doc.topic_label or "")
-                # keep only what evidence needs: the opinions said about terms write the drafts
-                doc.text, doc.clauses = "", []
-                doc.aspects = [{"term": a["term"], "opinion": a.get("opinion") or "", "polarity": a.get("polarity")}
-                               for a in doc.aspects if a.get("term") and a.get("opinion")]
-                docs[doc.id] = doc
+
+        def store_mapping(batch: list[DocView], mentions: list[dict[str, Any]]) -> None:
             with self._begin() as conn:
                 self.store.write_mapping(conn, tree.version, [d.id for d in batch], mentions)
-        min_count = min_count or max(5, math.ceil(min_share * len(docs)))
-        # seeds may be smaller than a suggestion: 省油 and 百公里 only reach the volume together
-        terms = collector.candidates(max(2, min_count // 2))[:MAX_CANDIDATES]
-        vectors = self.contextual_terms.vectors({t: collector.terms[t].contexts for t in terms})
-        groups = candidate_groups(collector, group_terms(collector, terms, vectors))
-        if topics:
-            for group in topic_groups(topic_members, topic_labels, self._topic_keywords()):
-                covered = sum(1 for d in group.document_ids if doc_mentions.get(d)) / len(group.document_ids)
-                if covered < 0.5:
-                    groups.append(group)
-        centroids = indicator_centroids(mapper, collector, self.contextual_terms) if vectors else {}
-        nearest = {g.key: nearest_indicator(g.keywords, vectors, centroids) for g in groups}
-        suggester = Suggester(tree, mapper, docs, doc_mentions, nearest)
-        proposed = suggester.suggest(merge_candidates(groups), min_count)
+
+        run = find_gaps(tree, self.mapper(tree), iter_docs(self.voc.store.engine, sources=sources,
+                                                           industries=industries),
+                        self.contextual_terms, min_count=lambda n: min_count or max(5, math.ceil(min_share * n)),
+                        topic_keywords=self._topic_keywords if topics else None, on_mapped=store_mapping)
+        proposed = run.suggestions
         with self._begin() as conn:
             reviewed = self.store.suggestions(conn, ("accepted", "merged", "rejected"))
             kept = [s for s in proposed if not any(same_evidence(s, r) for r in reviewed)]
@@ -292,7 +260,7 @@ class IndicatorService:
             self.store.replace_pending(conn, kept, tree.version)
             self.store.audit(conn, "system", "suggestions.generate", None, tree.version, {
                 "pending": len(kept), "suppressed_as_reviewed": len(proposed) - len(kept),
-                "candidates": len(groups), "min_count": min_count})
+                "candidates": len(run.groups), "min_count": run.min_count})
         return self.suggestions(("pending",))
 
     def _topic_keywords(self) -> dict[int, list[str]]:
