@@ -23,6 +23,7 @@ from voc.text.normalize import Normalizer
 from voc.text.tokenize import Tokenizer
 
 if TYPE_CHECKING:
+    from voc.tickets import TicketService
     from voc.topics.service import TopicService
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,12 @@ class Voc:
         from voc.topics.service import TopicService
 
         return TopicService(self)
+
+    @cached_property
+    def tickets(self) -> TicketService:
+        from voc.tickets import TicketService
+
+        return TicketService.from_settings(self.settings, self.store.engine)
 
     @cached_property
     def pipeline(self) -> Pipeline:

@@ -171,6 +171,22 @@ class VocSettings(BaseSettings):
         1_000_000, ge=0, description="Uploads larger than this are ingested as a background job (202 + job id)."
     )
 
+    ticket_sla_hours: float = Field(
+        24.0, gt=0, description="Hours a ticket has before it is overdue, when neither the opener nor its alert "
+        "rule gives an SLA."
+    )
+    ticket_escalation: str | None = Field(
+        None, description="Escalation chain of tickets: a YAML/JSON file mapping each owner node to the next level "
+        "up (store → region → head office), or that mapping as inline JSON."
+    )
+    ticket_escalation_sla_hours: float | None = Field(
+        None, gt=0, description="Hours an escalated ticket has at its new level; default: the ticket's own SLA."
+    )
+    ticket_escalate_every_s: float = Field(
+        0.0, ge=0, description="`voc serve` escalates overdue tickets this often (seconds); 0: only by "
+        "`voc tickets escalate` (cron)."
+    )
+
     @field_validator("pii_types")
     @classmethod
     def _known_pii_types(cls, value: list[str]) -> list[str]:
