@@ -268,3 +268,41 @@ def test_escalation_chain_config(tmp_path: Path) -> None:
         load_chain(str(tmp_path / "missing.yaml"))
     with pytest.raises(TicketError, match="map each node"):
         load_chain("[1, 2]")
+
+
+def test_cli_flow_escalates_with_a_given_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from voc.cli.main import app
+
+    monkeypatch.setenv("VOC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("VOC_TICKET_ESCALATION", json.dumps(CHAIN, ensure_ascii=False))
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, result.output
+        return result.stdout
+
+    opened = json.loads(run("tickets", "open", "--title", "客户 13812345678 投诉", "--owner", "北京朝阳店",
+                            "--sla-hours", "2", "--actor", "alice", "--json"))
+    assert "13812345678" not in opened["title"] and opened["status"] == "open"
+    ticket = str(opened["id"])
+    run("tickets", "status", ticket, "closed", code=2)  # open → closed is not a step of the flow
+    run("tickets", "status", ticket, "in_progress", "--note", "已联系")
+    run("tickets", "comment", ticket, "回电 13812345678")
+    run("tickets", "open", "--title", "x", "--owner", "北京朝阳店", "--doc", "nope", code=2)
+    run("tickets", "show", "999", code=1)
+    late = (datetime.fromisoformat(opened["due_at"]) + timedelta(minutes=1)).isoformat()
+    escalated = json.loads(run("tickets", "escalate", "--now", late, "--json"))
+    assert [(e["from_owner"], e["to_owner"]) for e in escalated["escalated"]] == [("北京朝阳店", "华北大区")]
+    assert json.loads(run("tickets", "escalate", "--now", late, "--json"))["escalated"] == []
+    listed = json.loads(run("tickets", "list", "--owner", "华北大区", "--json"))
+    assert [t["id"] for t in listed] == [opened["id"]]
+    shown = json.loads(run("tickets", "show", ticket, "--json"))
+    assert [c["text"] for c in shown["comments"]] == ["回电 [手机号]"]
+    assert [a["action"] for a in shown["audit"]] == ["opened", "status", "comment", "escalated", "notified"]
+    report = json.loads(run("tickets", "report", "--json"))
+    assert report["owners"][0]["owner"] == "北京朝阳店" and report["total"]["tickets"] == 1

@@ -214,7 +214,8 @@ class TicketService:
             return self._load(conn, ticket_id, None)
 
     # --- escalation ---------------------------------------------------------------------------
-    def escalate(self, now: datetime | None = None, *, actor: str = SYSTEM_ACTOR) -> dict[str, Any]:
+    def escalate(self, now: datetime | None = None, *, actor: str = SYSTEM_ACTOR,
+                 progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Moves every overdue ticket (open or in progress, now > due) one level up, sets a new due time
         and notifies. Idempotent: a ticket escalated at ``now`` is due after ``now`` again, and a
         concurrent run that changed it first makes this run skip it."""
@@ -224,7 +225,9 @@ class TicketService:
             overdue = list(conn.execute(query.order_by(tickets.c.due_at, tickets.c.id)))
         escalated: list[dict[str, Any]] = []
         at_top: list[int] = []
-        for row in overdue:
+        for done, row in enumerate(overdue, 1):
+            if progress:
+                progress(done, len(overdue))  # (tickets looked at, overdue tickets): notices may be slow
             target = self.next_level(row.owner)
             if not target or target == row.owner:
                 at_top.append(row.id)
