@@ -23,6 +23,7 @@ from voc.text.normalize import Normalizer
 from voc.text.tokenize import Tokenizer
 
 if TYPE_CHECKING:
+    from voc.alerts import AlertService
     from voc.tickets import TicketService
     from voc.topics.service import TopicService
 
@@ -76,8 +77,31 @@ class Voc:
     def pipeline(self) -> Pipeline:
         return Pipeline.from_settings(self.settings, tokenizer=self.tokenizer)
 
+    @cached_property
+    def alerts(self) -> AlertService:
+        from voc.alerts import AlertService
+
+        return AlertService.from_settings(
+            self.settings, self.store.engine, tokenize=self.tokenizer.tokenize, open_ticket=self._open_ticket,
+            topic_labels=lambda: {t.id: t.label for t in self.topics.store.list_topics()})
+
+    def _open_ticket(self, alert: dict[str, Any]) -> str | None:
+        """Wires a firing rule's ``ticket:`` settings to the tickets service (alerts never import it)."""
+        ticket = self.tickets.open(alert["title"], alert["ticket"]["owner"], alert["document_ids"],
+                                   sla_hours=alert["ticket"]["sla_hours"], alert_id=str(alert["id"]),
+                                   rule=alert["rule"], actor="alerts")
+        return str(ticket.id)
+
+    def _alerts_on_committed(self, docs: list[Document]) -> list[int]:
+        """Per-document alert rules on a committed batch; an alert problem never fails an ingest."""
+        try:
+            return self.alerts.on_committed(docs)
+        except Exception:
+            log.warning("alert evaluation after a committed batch failed", exc_info=True)
+            return []
+
     def close(self) -> None:
-        for name in ("store", "index"):
+        for name in ("alerts", "store", "index"):
             if name in self.__dict__:
                 self.__dict__[name].close()
 
@@ -86,9 +110,16 @@ class Voc:
                options: ColumnOptions | None = None,
                progress: Callable[[int], None] | None = None) -> IngestReport:
         # The index is opened only when needed: the store takes the file even while the index is down.
+        fired: list[int] = []
         ingester = Ingester(self.settings, self.store, pipeline=lambda: self.pipeline,
-                            unindex=lambda ids: self.index.delete(ids))
-        report = ingester.ingest(path, source, fmt=fmt, options=options, progress=progress)
+                            unindex=lambda ids: self.index.delete(ids),
+                            on_committed=lambda docs: fired.extend(self._alerts_on_committed(docs)))
+        try:
+            report = ingester.ingest(path, source, fmt=fmt, options=options, progress=progress)
+        except Exception:  # the run took its documents back: its alerts go too, before anything is sent
+            self.alerts.remove(fired)
+            raise
+        self.alerts.after_ingest()  # send what the committed batches queued
         try:
             self.sync_index()
         except Exception as exc:  # the store has the file whatever the index says: never "nothing stored"
@@ -170,12 +201,14 @@ class Voc:
 
     @cached_property
     def batch_ingester(self) -> BatchIngester:
-        return BatchIngester(self.settings, self.store, pipeline=lambda: self.pipeline)
+        return BatchIngester(self.settings, self.store, pipeline=lambda: self.pipeline,
+                             on_committed=self._alerts_on_committed)
 
     def ingest_records(self, items: Sequence[RecordItem], origin: str = "api") -> list[ItemResult]:
         """Ingest documents given as records, with a result per item; then index what is new."""
         results = self.batch_ingester.ingest(items, origin=origin)
         if any(result.status == "accepted" for result in results):
+            self.alerts.after_ingest()
             self.sync_index()
         return results
 

@@ -187,6 +187,19 @@ class VocSettings(BaseSettings):
         "`voc tickets escalate` (cron)."
     )
 
+    alerts_webhooks: list[dict[str, Any]] = Field(
+        default_factory=list, description="Alert webhooks: each {name, url (http/https), format: json|wecom|dingtalk|"
+        "feishu, secret (json: HMAC key of X-Voc-Signature; dingtalk/feishu: the robot's sign secret), timeout}. "
+        "Never shown: secrets and URL queries are masked.")
+    alerts_interval_seconds: float = Field(
+        0.0, ge=0, description="`voc serve` evaluates the scheduled alert rules this often (seconds); 0: only by "
+        "`voc alerts run` (cron).")
+    alerts_delivery_attempts: int = Field(5, ge=1, le=20, description="Attempts per webhook delivery.")
+    alerts_backoff_seconds: float = Field(
+        2.0, ge=0, le=600, description="First retry delay of a webhook delivery; doubles per retry, with jitter.")
+    alerts_background_delivery: bool = Field(
+        False, description="Send webhooks in a background thread after ingest (the server does; the CLI waits).")
+
     @field_validator("pii_types")
     @classmethod
     def _known_pii_types(cls, value: list[str]) -> list[str]:
@@ -220,6 +233,7 @@ class VocSettings(BaseSettings):
             if values.get(name):
                 values[name] = redact_url(values[name])
         values["resolved_database_url"] = redact_url(self.resolved_database_url)
+        values["alerts_webhooks"] = [_masked_webhook(hook) for hook in values.get("alerts_webhooks") or []]
         return values
 
     @property
@@ -233,3 +247,13 @@ class VocSettings(BaseSettings):
     @property
     def worker_count(self) -> int:
         return self.workers or (os.cpu_count() or 1)
+
+
+def _masked_webhook(hook: Any) -> Any:
+    """A webhook as `voc config` may show it: no secret, no URL query (robot access tokens live there)."""
+    if not isinstance(hook, dict):
+        return MASK
+    shown = {**hook, **({"secret": MASK} if hook.get("secret") else {})}
+    if isinstance(hook.get("url"), str):
+        shown["url"] = redact_url(hook["url"].split("?", 1)[0]) + (f"?{MASK}" if "?" in hook["url"] else "")
+    return shown

@@ -17,9 +17,10 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from voc.dedupe import NearDuplicateDetector
-from voc.documents import SOURCE_KINDS, Document
+from voc.documents import Document
 from voc.ingest.fields import FieldProblem, clean_record
-from voc.ingest.records import RowRejected, build_document
+from voc.ingest.frame import Analyser, RowInput
+from voc.ingest.records import RowRejected
 from voc.pipeline import Pipeline
 from voc.settings import VocSettings
 from voc.store import DocumentStore, document_row, documents, ingest_runs, minhash_signatures
@@ -57,19 +58,25 @@ class BatchIngester:
         self._pipeline = pipeline
         self._lock = threading.Lock()
         self._detector: NearDuplicateDetector | None = None
+        self._analyser_cache: Analyser | None = None
         self._signature_state: tuple[int, Any] | None = None
 
     def ingest(self, items: Sequence[RecordItem], origin: str = "api") -> list[ItemResult]:
         results: list[ItemResult | None] = [None] * len(items)
         docs: list[tuple[int, Document]] = []
+        inputs: list[tuple[int, RowInput]] = []
         for index, item in enumerate(items):
             try:
-                docs.append((index, self._document(item)))
+                inputs.append((index, self._row(item)))
             except RowRejected as exc:
-                results[index] = ItemResult(index, "rejected", reason=self._mask(str(exc)))
-        if docs:
-            processed = self._pipeline()([doc for _, doc in docs])
-            docs = [(index, doc) for (index, _), doc in zip(docs, processed, strict=True)]
+                results[index] = ItemResult(index, "rejected", reason=self._analyser().mask(str(exc)))
+        # The one batch path (voc.ingest.frame): the same validation and pipeline as a file's rows.
+        analysed = self._analyser().documents([row for _, row in inputs])
+        for (index, _), result in zip(inputs, analysed, strict=True):
+            if isinstance(result, RowRejected):
+                results[index] = ItemResult(index, "rejected", reason=str(result))
+            else:
+                docs.append((index, result))
         with self._lock:
             try:
                 self._store(docs, results, items, origin)
@@ -84,9 +91,14 @@ class BatchIngester:
                 raise
         return [result for result in results if result is not None]
 
-    def _document(self, item: RecordItem) -> Document:
-        if item.source not in SOURCE_KINDS:
-            raise RowRejected(f"unknown source {item.source!r}; use one of {', '.join(SOURCE_KINDS)}")
+    def _analyser(self) -> Analyser:
+        pipeline = self._pipeline()
+        if self._analyser_cache is None or self._analyser_cache.pipeline is not pipeline:
+            self._analyser_cache = Analyser(self.settings, pipeline)
+        return self._analyser_cache
+
+    @staticmethod
+    def _row(item: RecordItem) -> RowInput:
         # The same cleaning as a file's rows: no control characters or lone surrogates reach the
         # store, and extra keys (column names, in effect) are PII-masked like a file's header.
         try:
@@ -94,16 +106,7 @@ class BatchIngester:
             extra = clean_record(dict(item.extra))
         except FieldProblem as exc:
             raise RowRejected(str(exc)) from None
-        doc = build_document(item.source, values, {name: name for name in values},
-                             max_chars=self.settings.max_text_chars)
-        if extra:
-            doc.meta["extra"] = extra  # values masked with the rest of meta by the pipeline
-        return doc
-
-    def _mask(self, text: str) -> str:
-        # Reasons may quote a value (an unparsable time, say); they are returned, so they are masked too.
-        masker = next((s.masker for s in self._pipeline().stages if getattr(s, "masker", None)), None)
-        return masker.mask(text)[0] if masker else text
+        return RowInput(item.source, values, {name: name for name in values}, extra or None)
 
     def _store(self, docs: list[tuple[int, Document]], results: list[ItemResult | None],
                items: Sequence[RecordItem], origin: str) -> None:

@@ -50,8 +50,9 @@ class RunWriter:
                 path=path, source=source, started_at=started, status="running")).inserted_primary_key[0]
         return cls(store, int(run_id), started, near_duplicates)
 
-    def store_batch(self, docs: list[Document], report: IngestReport) -> None:
-        """Insert the batch's new documents in one transaction; count the rest as duplicates."""
+    def store_batch(self, docs: list[Document], report: IngestReport) -> list[Document]:
+        """Insert the batch's new documents in one transaction; count the rest as duplicates. Returns the
+        documents committed (for observers such as alert rules)."""
         signatures: dict[str, dict[str, Any]] | None = None  # near-duplicates are assigned once per batch
         for attempt in range(STORE_ATTEMPTS):
             try:
@@ -76,7 +77,8 @@ class RunWriter:
             report.accepted += len(fresh)
             report.duplicates += len(docs) - len(fresh)
             report.near_duplicates += sum(1 for doc in fresh if doc.near_duplicate_of)
-            return
+            return fresh
+        return []  # not reached: the last attempt raises
 
     def finish(self, report: IngestReport) -> None:
         with self.store.engine.begin() as conn:

@@ -24,9 +24,10 @@ from typing import Any
 from voc.dedupe import NearDuplicateDetector
 from voc.documents import SOURCE_KINDS, Document
 from voc.ingest.encoding import UnreadableFileError
+from voc.ingest.frame import Analyser, RowInput
 from voc.ingest.limits import ReadLimits
 from voc.ingest.readers import RawRecord, read_records
-from voc.ingest.records import ColumnOptions, RowRejected, build_document, canonical_columns
+from voc.ingest.records import ColumnOptions, RowRejected, canonical_columns
 from voc.ingest.run_writer import RunWriter
 from voc.pipeline import Pipeline
 from voc.settings import VocSettings
@@ -129,34 +130,44 @@ class ChunkProcessor:
         self.settings = settings
         self.source = source
         self.options = options
-        self.pipeline = pipeline or Pipeline.from_settings(settings)
+        self.analyser = Analyser(settings, pipeline)  # the one batch path (see voc.ingest.frame)
         self._mappings: dict[tuple[str, ...], dict[str, str]] = {}
-        masker = next((s.masker for s in self.pipeline.stages if hasattr(s, "masker")), None)
-        self._mask: Callable[[str], str] = (lambda text: masker.mask(text)[0]) if masker else (lambda t: t)
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self.analyser.pipeline
 
     def __call__(self, records: list[RawRecord]) -> ChunkResult:
-        docs: list[Document] = []
         rejects: list[Reject] = []
+        readable: list[RawRecord] = []
         for record in records:
             if record.problem:
                 rejects.append(self._reject(record, record.problem))
-                continue
-            keys = tuple(record.values)
-            mapping = self._mappings.get(keys)
-            if mapping is None:
-                mapping = self._mappings[keys] = canonical_columns(self.source, list(keys), self.options)
-            try:
-                docs.append(build_document(self.source, record.values, mapping,
-                                           max_chars=self.settings.max_text_chars))
-            except RowRejected as exc:
-                rejects.append(self._reject(record, str(exc)))
-        docs = self.pipeline(docs) if docs else docs
+            else:
+                readable.append(record)
+        docs: list[Document] = []
+        results = self.analyser.documents([RowInput(self.source, record.values, self._mapping(record))
+                                           for record in readable])
+        for record, result in zip(readable, results, strict=True):
+            if isinstance(result, RowRejected):
+                rejects.append(self._reject(record, str(result)))
+            else:
+                docs.append(result)
+        rejects.sort(key=lambda reject: reject.row)
         return ChunkResult(docs, rejects)
+
+    def _mapping(self, record: RawRecord) -> dict[str, str]:
+        keys = tuple(record.values)
+        mapping = self._mappings.get(keys)
+        if mapping is None:
+            mapping = self._mappings[keys] = canonical_columns(self.source, list(keys), self.options)
+        return mapping
 
     def _reject(self, record: RawRecord, reason: str) -> Reject:
         # The rejects file is stored data too, so it gets the same PII masking; long values are cut.
-        values = {self._mask(key): self._mask(str(value))[:500] for key, value in record.values.items()}
-        return Reject(record.row, self._mask(reason), values)  # reasons may quote a value
+        mask = self.analyser.mask
+        values = {mask(key): mask(str(value))[:500] for key, value in record.values.items()}
+        return Reject(record.row, mask(reason), values)  # reasons may quote a value
 
 
 _worker_processor: ChunkProcessor | None = None  # one per worker process, set by its initializer
