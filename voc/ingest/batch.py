@@ -52,10 +52,13 @@ class BatchIngester:
     small batch would cost more than the batch. It is reloaded whenever the stored signatures changed
     other than by this object (another process ingested meanwhile)."""
 
-    def __init__(self, settings: VocSettings, store: DocumentStore, pipeline: Callable[[], Pipeline]) -> None:
+    def __init__(self, settings: VocSettings, store: DocumentStore, pipeline: Callable[[], Pipeline],
+                 on_committed: Callable[[list[Document]], object] | None = None) -> None:
+        """``on_committed`` sees the newly stored documents right after the batch commits (alert rules)."""
         self.settings = settings
         self.store = store
         self._pipeline = pipeline
+        self._on_committed = on_committed
         self._lock = threading.Lock()
         self._detector: NearDuplicateDetector | None = None
         self._analyser_cache: Analyser | None = None
@@ -89,6 +92,11 @@ class BatchIngester:
             except BaseException:
                 self._detector = None  # it registered documents that were never stored
                 raise
+        if self._on_committed:
+            stored = {result.id for result in results if result is not None and result.status == "accepted"}
+            committed = [doc for _, doc in docs if doc.id in stored]
+            if committed:
+                self._on_committed(committed)
         return [result for result in results if result is not None]
 
     def _analyser(self) -> Analyser:

@@ -236,14 +236,17 @@ def check_columns(path: Path, source: str, options: ColumnOptions, columns: list
 class Ingester:
     def __init__(self, settings: VocSettings, store: DocumentStore,
                  pipeline: Callable[[], Pipeline] | None = None,
-                 unindex: Callable[[Sequence[str]], object] | None = None) -> None:
+                 unindex: Callable[[Sequence[str]], object] | None = None,
+                 on_committed: Callable[[list[Document]], object] | None = None) -> None:
         """``pipeline`` gives the pipeline for files processed in this process (built only then);
         worker processes build their own. ``unindex`` removes documents from the search index: a
-        failed run takes back what a concurrent index sync indexed of it."""
+        failed run takes back what a concurrent index sync indexed of it. ``on_committed`` sees each
+        batch's newly stored documents right after their commit (alert rules)."""
         self.settings = settings
         self.store = store
         self._pipeline = pipeline
         self._unindex = unindex
+        self._on_committed = on_committed
 
     def ingest(self, path: Path, source: str, *, fmt: str | None = None,
                options: ColumnOptions | None = None,
@@ -266,7 +269,9 @@ class Ingester:
         try:
             with rejects, closing(self._results(chunks, source, options, workers)) as results:
                 for result in results:
-                    writer.store_batch(result.documents, report)
+                    committed = writer.store_batch(result.documents, report)
+                    if committed and self._on_committed:
+                        self._on_committed(committed)
                     rejects.write(result.rejects)
                     report.rejected += len(result.rejects)
                     if progress:
