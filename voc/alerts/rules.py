@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from indexing import Filters
 
@@ -109,6 +109,18 @@ class Sensitivity(_Strict):
     min_count: int = Field(5, ge=1)
 
 
+    @field_validator("rule")
+    @classmethod
+    def _rule_syntax(cls, value: str) -> str:
+        from voc.indicators.rules import RuleSyntaxError, parse_rule
+
+        try:
+            parse_rule(value)
+        except RuleSyntaxError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
 class TicketSettings(_Strict):
     owner: str = Field(min_length=1, max_length=128)
     sla_hours: float = Field(24, gt=0, le=24 * 365)
@@ -150,17 +162,6 @@ class AlertRule(_Strict):
             raise ValueError("between 0 and 366 days")
         return timedelta(seconds=seconds)
 
-    @model_validator(mode="after")
-    def _rule_syntax(self) -> AlertRule:
-        if self.kind == "escalation":
-            from voc.indicators.rules import RuleSyntaxError, parse_rule
-
-            try:
-                parse_rule(self.sensitivity.rule)
-            except RuleSyntaxError as exc:
-                raise ValueError(f"sensitivity.rule: {exc}") from None
-        return self
-
     @property
     def per_document(self) -> bool:
         return self.kind in PER_DOCUMENT_KINDS
@@ -198,7 +199,8 @@ def parse_rules(data: Any, origin: str = "rules") -> list[AlertRule]:
         try:
             rule = AlertRule.model_validate(item)
         except ValidationError as exc:
-            problems.extend(f"{label}: {_field(error['loc'])}: {error['msg']}" for error in exc.errors())
+            problems.extend(f"{label}: {_field(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+                            for error in exc.errors(include_input=False))
             continue
         if rule.name in seen:
             problems.append(f"{label}: name: {rule.name!r} is used by an earlier rule")

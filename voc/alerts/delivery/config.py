@@ -56,8 +56,8 @@ def parse_webhooks(raw: list[dict[str, Any]]) -> dict[str, WebhookConfig]:
         try:
             hook = WebhookConfig.model_validate(item)
         except ValidationError as exc:
-            problems.extend(f"{label}: {'.'.join(map(str, e['loc'])) or '(webhook)'}: {e['msg']}"
-                            for e in exc.errors(include_input=False))
+            problems.extend(f"{label}: {'.'.join(map(str, e['loc'])) or '(webhook)'}: "
+                            f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors(include_input=False))
             continue
         if hook.name in hooks:
             problems.append(f"{label}: name: {hook.name!r} is used twice")
