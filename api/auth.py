@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Column, DateTime, Engine, Integer, String, Table, select, update
+from sqlalchemy import JSON, Column, DateTime, Engine, Integer, String, Table, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from api.db import ensure_table
 from voc.store import metadata
@@ -46,6 +47,7 @@ api_keys = Table(
     Column("rate_limit_per_minute", Integer),  # NULL: the server's default
     Column("created_at", DateTime, nullable=False),
     Column("revoked_at", DateTime),
+    Column("scope", JSON),  # organisation nodes the key may see (voc.scopes); NULL: everything
 )
 
 KEY_PREFIX = "voc_"
@@ -62,6 +64,7 @@ class ApiKey:
     rate_limit_per_minute: int | None
     created_at: datetime
     revoked_at: datetime | None = None
+    scope: tuple[str, ...] = ()  # organisation node ids; empty: every document
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -86,21 +89,25 @@ class KeyStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         ensure_table(api_keys, engine)  # also when the store was opened before this module was imported
+        _add_scope_column(engine)
         self._cache: dict[str, tuple[float, ApiKey]] = {}
         self._lock = threading.Lock()
 
-    def create(self, role: str, name: str | None = None, rate_limit_per_minute: int | None = None
-               ) -> tuple[str, ApiKey]:
+    def create(self, role: str, name: str | None = None, rate_limit_per_minute: int | None = None,
+               scope: Sequence[str] = ()) -> tuple[str, ApiKey]:
         """A new key: returns the key itself (shown once, never stored) and its record."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
         key_id = secrets.token_hex(4)
         key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-        record = ApiKey(key_id, role, name, rate_limit_per_minute, datetime.now().replace(microsecond=0))
+        scope = tuple(dict.fromkeys(node for node in scope if node))
+        record = ApiKey(key_id, role, name, rate_limit_per_minute, datetime.now().replace(microsecond=0),
+                        scope=scope)
         with self.engine.begin() as conn:
             conn.execute(api_keys.insert().values(
                 id=key_id, key_hash=hash_key(key), role=role, name=name,
-                rate_limit_per_minute=rate_limit_per_minute, created_at=record.created_at))
+                rate_limit_per_minute=rate_limit_per_minute, created_at=record.created_at,
+                scope=list(scope) or None))
         return key, record
 
     def recently_verified(self, key: str) -> ApiKey | None:
@@ -151,4 +158,17 @@ class KeyStore:
 
 def _record(row: Any) -> ApiKey:
     return ApiKey(id=row.id, role=row.role, name=row.name, rate_limit_per_minute=row.rate_limit_per_minute,
-                  created_at=row.created_at, revoked_at=row.revoked_at)
+                  created_at=row.created_at, revoked_at=row.revoked_at, scope=tuple(row.scope or ()))
+
+
+def _add_scope_column(engine: Engine) -> None:
+    """Stores made before scoped keys lack the column: add it (nullable, so existing keys see everything).
+    Two workers may race to add it; the loser's "duplicate column" is not an error."""
+    if any(column["name"] == "scope" for column in inspect(engine).get_columns("api_keys")):
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE api_keys ADD COLUMN scope JSON"))
+    except DBAPIError:
+        if not any(column["name"] == "scope" for column in inspect(engine).get_columns("api_keys")):
+            raise

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +15,7 @@ from api.errors import ApiError
 from api.jobs import JobRunner, jobs_engine
 from api.metrics import Metrics
 from api.ratelimit import FailedAuthLimiter, RateLimiter, retry_after_header
+from voc.scopes.scoped import ScopeViews
 from voc.service import Voc
 from voc.settings import VocSettings
 
@@ -42,6 +43,7 @@ class ApiState:
     limiter: RateLimiter
     metrics: Metrics
     auth_failures: FailedAuthLimiter
+    scopes: ScopeViews  # the facade a scoped key gets instead of ``voc`` (voc.scopes)
 
     @classmethod
     def from_settings(cls, settings: VocSettings) -> ApiState:
@@ -51,7 +53,8 @@ class ApiState:
         return cls(settings=settings, voc=voc, keys=KeyStore(voc.store.engine), jobs=jobs,
                    limiter=RateLimiter(settings.api_rate_limit_per_minute, settings.api_rate_limit_burst),
                    metrics=Metrics(), auth_failures=FailedAuthLimiter(settings.api_auth_failures_per_minute,
-                                                                      settings.api_auth_failure_burst))
+                                                                      settings.api_auth_failure_burst),
+                   scopes=ScopeViews(voc))
 
     def close(self) -> None:
         """Release connections and threads. The state stays usable: an app may be started and stopped
@@ -68,8 +71,19 @@ def app_state(request: Request) -> ApiState:
 
 
 async def get_state(request: Request) -> ApiState:
-    """The dependency: async, as FastAPI runs a plain function dependency in its thread pool."""
-    return app_state(request)
+    """The dependency: async, as FastAPI runs a plain function dependency in its thread pool.
+
+    For a scoped key, the state's ``voc`` is the scoped facade (voc.scopes.ScopedVoc): routes never check
+    a scope themselves. The key is read here as well as in ``require`` (which answers 401/403/429): a
+    verified key is cached, so the second look costs no query."""
+    state = app_state(request)
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        return state
+    key = state.keys.recently_verified(presented.strip()) or state.keys.verify(presented.strip())
+    if key is None or not key.scope:
+        return state
+    return replace(state, voc=state.scopes.view(key.scope))
 
 
 State = Annotated[ApiState, Depends(get_state)]

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexing import BackendUnavailable
+from voc.scopes.scope import ScopeDenied
 
 log = logging.getLogger("voc.api")
 
@@ -91,6 +92,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unavailable(_: Request, exc: BackendUnavailable) -> JSONResponse:
         log.warning("search backend unavailable: %s", exc)
         return error_response(503, "unavailable", "the search index is unavailable; try again later")
+
+    @app.exception_handler(ScopeDenied)
+    async def _scope_denied(_: Request, exc: ScopeDenied) -> JSONResponse:
+        return error_response(403, "forbidden", str(exc), {"reason": "scope"})
 
     @app.exception_handler(OperationalError)
     async def _store_busy(request: Request, exc: OperationalError) -> JSONResponse:

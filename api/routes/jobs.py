@@ -33,7 +33,8 @@ class JobOut(BaseModel):
 def get_job(job_id: Annotated[str, Path(min_length=1, max_length=64)], state: State,
             key: Annotated[ApiKey, Depends(require())]) -> dict[str, Any]:
     job = state.jobs.get(job_id)
-    if job is None or (job.owner != key.id and not key.can("admin")):
+    # an admin sees every job, unless scoped: then, like any scoped key, only its own
+    if job is None or (job.owner != key.id and not (key.can("admin") and not key.scope)):
         raise ApiError(404, f"no job {job_id!r}")
     data = {name: getattr(job, name) for name in JobOut.model_fields}
     for name in ("created_at", "updated_at", "finished_at"):

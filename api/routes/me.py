@@ -19,9 +19,11 @@ class Me(BaseModel):
     role: str
     permissions: list[str] = Field(description="What the role may do: read, search, tag, analyze, ingest, review, "
                                                "admin.")
+    scope: list[str] = Field(default_factory=list, description="Organisation nodes whose documents the key sees "
+                                                               "(`voc org show`); empty: every document.")
 
 
 @router.get("/me", response_model=Me, summary="The presented key's role and permissions")
 def me(key: Annotated[ApiKey, Depends(require())]) -> dict[str, Any]:
     return {"id": key.id, "name": key.name, "role": key.role,
-            "permissions": [p for p in PERMISSIONS if key.can(p)]}
+            "permissions": [p for p in PERMISSIONS if key.can(p)], "scope": list(key.scope)}

@@ -33,6 +33,8 @@ class TagChange(Strict):
 class TagChangeResult(BaseModel):
     tag: str
     changed: int = Field(description="Documents the tag was added to (or removed from).")
+    ignored: list[str] = Field(default_factory=list, description="Ids given that the key's scope does not see "
+                                                                 "(left untouched; to a scope they do not exist).")
 
 
 class TagCount(BaseModel):
@@ -52,7 +54,9 @@ def _change(body: TagChange, state: Any, remove: bool) -> dict[str, Any]:
                            details=[{"field": "body.query", "message": "matches everything", "type": "value_error"}])
         query = state.voc.build_query(body.query.q, filters=body.query.filters())
     changed = state.voc.tag(body.tag, ids=body.ids or (), query=query, remove=remove)
-    return {"tag": body.tag, "changed": changed}
+    outside = getattr(state.voc, "outside", None)  # only a scoped facade has ids it does not see
+    ignored = outside(body.ids) if outside and body.ids else []
+    return {"tag": body.tag, "changed": changed, "ignored": ignored[:1000]}
 
 
 @router.post("/tags/apply", response_model=TagChangeResult, summary="Tag documents by ids or by query")

@@ -28,8 +28,8 @@ from voc.cli.common import (
     check_choices,
     fail,
     no_match_message,
-    open_service,
 )
+from voc.cli.org import ScopeOpt, scoped_service
 from voc.export import EXPORT_COLUMNS, EXPORT_FORMATS, iter_hits, parse_columns, write_csv, write_xlsx
 
 
@@ -50,6 +50,7 @@ def export_command(
     score_max: ScoreMaxOpt = None, nps: NpsOpt = None,
     sort: Annotated[str, typer.Option("--sort", help=f"One of {', '.join(SORT_ORDERS)}.")] = "relevance",
     no_duplicates: Annotated[bool, typer.Option("--no-duplicates", help="Leave out near-duplicate copies.")] = False,
+    scope: ScopeOpt = None,
 ) -> None:
     """Export every hit of a search to CSV or XLSX: PII-masked text only, formula-escaped cells, streamed
     page by page so large sets fit in memory."""
@@ -65,7 +66,7 @@ def export_command(
                             rating_min=rating_min, rating_max=rating_max, score_min=score_min,
                             score_max=score_max, nps=nps)
     filters.exclude_near_duplicates = no_duplicates
-    service = open_service()
+    opened, service = scoped_service(scope)
     try:
         hits = iter_hits(service, query, filters, sort=sort)
         written = write_xlsx(hits, chosen, output) if chosen_format == "xlsx" else write_csv(hits, chosen, output)
@@ -73,7 +74,7 @@ def export_command(
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:
-        service.close()
+        opened.close()
     if note:
         common.err_console.print(note, highlight=False, soft_wrap=True)
     common.console.print(f"wrote {written} documents to {output} ({chosen_format})", highlight=False,

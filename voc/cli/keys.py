@@ -27,6 +27,9 @@ def create(
     name: Annotated[str | None, typer.Option("--name", help="What the key is for (shown in listings).")] = None,
     rate_limit: Annotated[int | None, typer.Option("--rate-limit", min=0,
                                                    help="Requests per minute for this key (0: unlimited).")] = None,
+    scope: Annotated[list[str] | None, typer.Option(
+        "--scope", help="Organisation node (id or name, `voc org show`) whose documents the key sees; repeat for "
+                        "several. Default: every document.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a key. It is printed once and only its hash is stored: keep it somewhere safe."""
@@ -34,13 +37,34 @@ def create(
 
     if role not in ROLES:
         raise fail(f"--role must be one of {', '.join(ROLES)}")
-    key, record = _key_store().create(role, name=name, rate_limit_per_minute=rate_limit)
+    nodes = _scope_nodes(scope or [])
+    key, record = _key_store().create(role, name=name, rate_limit_per_minute=rate_limit, scope=nodes)
     if as_json:
-        emit_json({"key": key, "id": record.id, "role": record.role})
+        emit_json({"key": key, "id": record.id, "role": record.role, "scope": list(record.scope)})
         return
-    common.console.print(f"created {record.role} key {record.id}; send it as `Authorization: Bearer <key>`:",
+    seen = f", scope {' + '.join(record.scope)}" if record.scope else ""
+    common.console.print(f"created {record.role} key {record.id}{seen}; send it as `Authorization: Bearer <key>`:",
                          highlight=False)
     common.console.print(key, highlight=False, soft_wrap=True)
+
+
+def _scope_nodes(refs: list[str]) -> list[str]:
+    """Node ids for the names or ids given, checked against the current organisation tree."""
+    if not refs:
+        return []
+    from voc.scopes import load_org_tree
+
+    service = open_service()
+    try:
+        tree = load_org_tree(service)
+    finally:
+        service.close()
+    if tree is None:
+        raise fail("--scope needs an organisation tree: import one with `voc org import FILE`")
+    unknown = [ref for ref in refs if ref not in tree]
+    if unknown:
+        raise fail(f"--scope: no node {', '.join(map(repr, unknown))} in the organisation tree (see `voc org show`)")
+    return list(dict.fromkeys(tree.node(ref).id for ref in refs))
 
 
 @keys_app.command("list")
@@ -51,15 +75,17 @@ def list_keys(
     """Key ids, roles and names (never the keys themselves)."""
     records = _key_store().list(include_revoked=include_revoked)
     rows = [{"id": r.id, "role": r.role, "name": r.name, "rate_limit_per_minute": r.rate_limit_per_minute,
-             "created_at": r.created_at.isoformat(), "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None}
+             "created_at": r.created_at.isoformat(), "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+             "scope": list(r.scope)}
             for r in records]
     if as_json:
         emit_json(rows)
         return
     for row in rows:
         revoked = f"  revoked {row['revoked_at']}" if row["revoked_at"] else ""
-        common.console.print(f"{row['id']}  {row['role']:<10} {row['created_at']}  {row['name'] or ''}{revoked}",
-                             highlight=False)
+        scope = f"  scope: {' + '.join(row['scope'])}" if row["scope"] else "  scope: all"
+        common.console.print(f"{row['id']}  {row['role']:<10} {row['created_at']}  {row['name'] or ''}{scope}"
+                             f"{revoked}", highlight=False, markup=False)
 
 
 @keys_app.command("revoke")

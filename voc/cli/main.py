@@ -21,6 +21,7 @@ from voc.cli.ingest import ingest_command
 from voc.cli.keys import keys_app
 from voc.cli.models import models_app
 from voc.cli.search import search_command, show_command
+from voc.cli.org import org_app
 from voc.cli.serve import serve_command
 from voc.cli.tags import tag_app
 from voc.cli.tickets import tickets_app
@@ -52,6 +53,7 @@ app.command("export")(export_command)
 app.add_typer(keys_app, name="keys")
 app.command("serve")(serve_command)
 app.command("ingest")(ingest_command)
+app.add_typer(org_app, name="org")
 
 
 

@@ -32,6 +32,7 @@ from voc.cli.common import (
     no_match_message,
     open_service,
 )
+from voc.cli.org import ScopeOpt, scoped_service
 
 
 def search_command(
@@ -47,6 +48,7 @@ def search_command(
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Hits per page.")] = 10,
     cursor: Annotated[str | None, typer.Option("--cursor", help="next_cursor of the previous page.")] = None,
     no_duplicates: Annotated[bool, typer.Option("--no-duplicates", help="Hide near-duplicate copies.")] = False,
+    scope: ScopeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Full-text search with filters and facets; prints hits with highlights."""
@@ -58,7 +60,7 @@ def search_command(
                             rating_min=rating_min, rating_max=rating_max, score_min=score_min,
                             score_max=score_max, nps=nps)
     filters.exclude_near_duplicates = no_duplicates
-    service = open_service()
+    opened, service = scoped_service(scope)
     try:
         result = service.search(query, filters=filters, sort=sort, limit=limit, cursor=cursor)
         # nothing found is told apart: an empty store, or which filter value no document has
@@ -66,7 +68,7 @@ def search_command(
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:
-        service.close()
+        opened.close()
     if as_json:
         emit_json(result.to_dict())
         if empty_note:

@@ -1,0 +1,263 @@
+"""Scoped keys see exactly their part of the organisation: a store, a region, or (at the top) everything,
+unassigned documents included. Every document route is asked, with crafted queries, filters naming other
+stores, forged cursors and tag attempts outside; the answer is counted against the store (SQL), and the
+same suite runs on Elasticsearch when a node answers (as tests/test_es_api.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_support import ApiEnv, api_env
+from sqlalchemy import select
+
+from indexing.base import encode_cursor
+from indexing.es_testing import node_connection, unique_prefix
+from voc.scopes import OrgStore, parse_tree
+from voc.store import documents, metadata
+
+connection, why_not = node_connection()
+
+TREE = {"name": "连锁", "field": "store", "root": {"name": "总部", "kind": "head_office", "children": [
+    {"name": "华东大区", "kind": "region", "children": [
+        {"name": "上海徐汇店", "kind": "store"},
+        {"name": "上海静安店", "kind": "store", "values": ["上海静安店", "静安旗舰店"]}]},
+    {"name": "华北大区", "kind": "region", "children": [{"name": "北京朝阳店", "kind": "store"}]}]}}
+
+STORES = ["上海徐汇店", "上海静安店", "静安旗舰店", "北京朝阳店", "未登记店", None]
+PHRASES = ["快递太慢了，客服态度差", "包装很好，物流也快", "味道一般，送到都凉了", "价格实惠，下次还来"]
+SCOPES = {"store": ["上海徐汇店"], "region": ["华东大区"], "two": ["上海徐汇店", "北京朝阳店"], "top": ["总部"]}
+VISIBLE = {"store": {"上海徐汇店"}, "region": {"上海徐汇店", "上海静安店", "静安旗舰店"},
+           "two": {"上海徐汇店", "北京朝阳店"}, "top": None}
+
+
+def corpus() -> list[dict[str, Any]]:
+    docs = []
+    for n in range(36):
+        store = STORES[n % len(STORES)]
+        doc: dict[str, Any] = {"id": f"s{n}", "text": f"{PHRASES[n % 4]}，第{n}单", "time": f"2026-03-{n % 28 + 1:02d}",
+                               "channel": "app" if n % 2 else "web"}
+        if store:
+            doc["store"] = store
+        docs.append(doc)
+    return docs
+
+
+def _es_settings() -> dict[str, Any]:
+    assert connection is not None
+    values: dict[str, Any] = {"index": "elasticsearch", "es_url": connection.url, "es_index_prefix": unique_prefix()}
+    if connection.username:
+        values |= {"es_username": connection.username, "es_password": connection.password}
+    if connection.api_key:
+        values["es_api_key"] = connection.api_key
+    return values
+
+
+@pytest.fixture(scope="module", params=["embedded", pytest.param("elasticsearch", marks=pytest.mark.skipif(
+    connection is None, reason=why_not))])
+def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiEnv]:
+    overrides = _es_settings() if request.param == "elasticsearch" else {}
+    with api_env(tmp_path_factory.mktemp("scopes") / "home", corpus=False, **overrides) as env:
+        state = env.app.state.voc_api
+        import voc.alerts.tables  # noqa: F401 - ingest runs alert rules: their tables, as a used store has them
+
+        metadata.create_all(state.voc.store.engine)
+        env.ingest(corpus())
+        OrgStore(state.voc.store.engine).save(parse_tree(TREE), author="test")
+        for name, nodes in SCOPES.items():
+            env.keys[name] = state.keys.create("researcher", name=name, scope=nodes)[0]
+        env.keys["scoped-admin"] = state.keys.create("admin", name="scoped admin", scope=["上海徐汇店"])[0]
+        try:
+            yield env
+        finally:
+            if request.param == "elasticsearch":
+                state.voc.index.drop()
+
+
+def expected_ids(env: ApiEnv, scope: str) -> set[str]:
+    """From the store, not the index: the documents whose store the scope's subtree lists."""
+    allowed = VISIBLE[scope]
+    with env.app.state.voc_api.voc.store.engine.connect() as conn:
+        rows = conn.execute(select(documents.c.id, documents.c.store)).all()
+    return {doc_id for doc_id, store in rows if allowed is None or store in allowed}
+
+
+def walk(env: ApiEnv, scope: str, params: dict[str, Any]) -> tuple[int, set[str]]:
+    """Every hit of a search, page by page with cursors; the first page's total."""
+    headers = env.headers(scope)
+    first = env.client.get("/v1/search", params={**params, "limit": 7}, headers=headers)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    seen = [hit["id"] for hit in body["hits"]]
+    while body["next_cursor"]:
+        body = env.client.get("/v1/search", params={**params, "limit": 7, "cursor": body["next_cursor"]},
+                              headers=headers).json()
+        seen += [hit["id"] for hit in body["hits"]]
+    assert len(seen) == len(set(seen))
+    return first.json()["total"], set(seen)
+
+
+@pytest.mark.parametrize("scope", list(SCOPES))
+def test_search_returns_exactly_the_subtree(env: ApiEnv, scope: str) -> None:
+    expected = expected_ids(env, scope)
+    assert expected and len(expected) < 36 or scope == "top"
+    total, seen = walk(env, scope, {})
+    assert (total, seen) == (len(expected), expected)
+    # words, and field syntax typed into q, match within the scope only
+    total, seen = walk(env, scope, {"q": "快递"})
+    assert seen and seen <= expected and total == len(seen)
+    assert walk(env, scope, {"q": "store:北京朝阳店"})[1] <= expected
+
+
+@pytest.mark.parametrize("scope", ["store", "region", "two"])
+def test_filters_and_facets_cannot_reach_outside(env: ApiEnv, scope: str) -> None:
+    expected = expected_ids(env, scope)
+    headers = env.headers(scope)
+    outside = [s for s in STORES if s and s not in VISIBLE[scope]]
+    for store in outside:
+        body = env.client.get("/v1/search", params={"store": store}, headers=headers).json()
+        assert (body["total"], body["hits"]) == (0, [])
+        assert all(not counts for counts in body["facets"].values())
+    # a filter naming an inside and an outside store: the inside one only
+    mixed = env.client.get("/v1/search", params={"store": ["上海徐汇店", *outside], "limit": 200},
+                           headers=headers).json()
+    assert {hit["store"] for hit in mixed["hits"]} == {"上海徐汇店"}
+    body = env.client.get("/v1/search", params={"facets": ["store", "channel", "tags"], "limit": 1},
+                          headers=headers).json()
+    assert set(body["facets"]["store"]) == VISIBLE[scope] & set(STORES)
+    assert sum(body["facets"]["store"].values()) == len(expected) == body["total"]
+    assert sum(body["facets"]["channel"].values()) == len(expected)
+
+
+def test_unassigned_documents_only_at_the_top(env: ApiEnv) -> None:
+    with env.app.state.voc_api.voc.store.engine.connect() as conn:
+        unassigned = set(conn.scalars(select(documents.c.id).where(
+            (documents.c.store == "未登记店") | documents.c.store.is_(None))))
+    assert len(unassigned) == 12
+    assert unassigned <= walk(env, "top", {})[1]
+    for scope in ("store", "region", "two"):
+        assert not unassigned & walk(env, scope, {})[1]
+    top = env.client.get("/v1/search", params={"facets": "store"}, headers=env.headers("top")).json()
+    assert "未登记店" in top["facets"]["store"]
+
+
+def test_forged_cursors_stay_inside(env: ApiEnv) -> None:
+    expected = expected_ids(env, "store")
+    # a cursor issued to the top key, deep into documents the store key must not see
+    top = env.client.get("/v1/search", params={"sort": "newest", "limit": 3}, headers=env.headers("top")).json()
+    forged = [top["next_cursor"], encode_cursor([0, "s0"]), encode_cursor([9e18, "zzz"])]
+    for cursor in forged:
+        response = env.client.get("/v1/search", params={"sort": "newest", "limit": 50, "cursor": cursor},
+                                  headers=env.headers("store"))
+        assert response.status_code in (200, 422), response.text
+        if response.status_code == 200:
+            assert {hit["id"] for hit in response.json()["hits"]} <= expected
+
+
+def test_documents_outside_are_not_found(env: ApiEnv) -> None:
+    inside = sorted(expected_ids(env, "store"))[0]
+    outside = sorted(expected_ids(env, "top") - expected_ids(env, "store"))
+    assert env.client.get(f"/v1/documents/{inside}", headers=env.headers("store")).status_code == 200
+    for doc_id in outside[:6]:
+        response = env.client.get(f"/v1/documents/{doc_id}", headers=env.headers("store"))
+        assert response.status_code == 404, response.text
+        assert env.client.get(f"/v1/documents/{doc_id}", headers=env.headers("top")).status_code == 200
+
+
+def _tags_of(env: ApiEnv, tag: str) -> set[str]:
+    from voc.store import tags
+
+    with env.app.state.voc_api.voc.store.engine.connect() as conn:
+        return set(conn.scalars(select(tags.c.document_id).where(tags.c.tag == tag)))
+
+
+def test_tags_by_id_and_by_query_stay_inside(env: ApiEnv) -> None:
+    inside = expected_ids(env, "region")
+    outside = sorted(expected_ids(env, "top") - inside)
+    headers = env.headers("region")
+    some_inside = sorted(inside)[:2]
+    body = env.client.post("/v1/tags/apply", json={"tag": "越界", "ids": [*some_inside, *outside[:3]]},
+                           headers=headers).json()
+    assert body["changed"] == 2 and set(body["ignored"]) == set(outside[:3])
+    assert _tags_of(env, "越界") == set(some_inside)
+    # by query: a filter naming an outside store, then words matching everywhere
+    body = env.client.post("/v1/tags/apply", json={"tag": "越界2", "query": {"store": ["北京朝阳店"]}},
+                           headers=headers).json()
+    assert body["changed"] == 0 and not _tags_of(env, "越界2")
+    body = env.client.post("/v1/tags/apply", json={"tag": "越界3", "query": {"q": "快递"}}, headers=headers).json()
+    assert body["changed"] > 0 and _tags_of(env, "越界3") <= inside
+    # removing by id outside changes nothing there
+    env.client.post("/v1/tags/apply", json={"tag": "总部标", "ids": outside[:2]}, headers=env.headers("top"))
+    body = env.client.post("/v1/tags/remove", json={"tag": "总部标", "ids": outside[:2]}, headers=headers).json()
+    assert body["changed"] == 0 and _tags_of(env, "总部标") == set(outside[:2])
+    # the tag list counts only the scope's documents
+    listed = {t["tag"]: t["count"] for t in env.client.get("/v1/tags", headers=headers).json()["tags"]}
+    assert "总部标" not in listed and listed.get("越界") == 2
+    found = env.client.get("/v1/search", params={"tag": "总部标"}, headers=headers).json()
+    assert found["total"] == 0
+
+
+def test_export_holds_the_subtree_only(env: ApiEnv) -> None:
+    expected = expected_ids(env, "region")
+    response = env.client.get("/v1/export", params={"columns": ["id", "store"], "store": ["北京朝阳店", "上海徐汇店"]},
+                              headers=env.headers("region"))
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows and {row["store"] for row in rows} == {"上海徐汇店"} and {row["id"] for row in rows} <= expected
+    response = env.client.get("/v1/export", params={"columns": ["id"]}, headers=env.headers("region"))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert {row["id"] for row in rows} == expected
+
+
+def test_me_shows_the_scope_and_writes_outside_are_refused(env: ApiEnv) -> None:
+    me = env.client.get("/v1/me", headers=env.headers("region")).json()
+    assert me["scope"] == ["华东大区"]
+    assert env.client.get("/v1/me", headers=env.headers("admin")).json()["scope"] == []
+    # a scoped admin ingests only inside its scope
+    body = env.client.post("/v1/documents", headers=env.headers("scoped-admin"), json={"source": "review", "documents": [
+        {"id": "new-in", "text": "徐汇店新的反馈，服务不错", "store": "上海徐汇店"},
+        {"id": "new-out", "text": "朝阳店新的反馈，服务不错", "store": "北京朝阳店"}]}).json()
+    assert [item["status"] for item in body["items"]] == ["accepted", "rejected"]
+    assert "scope" in body["items"][1]["reason"]
+    with env.app.state.voc_api.voc.store.engine.connect() as conn:
+        stored = set(conn.scalars(select(documents.c.store).where(documents.c.text.like("%新的反馈%"))))
+    assert stored == {"上海徐汇店"}
+
+
+def test_jobs_of_others_are_not_found_for_a_scoped_admin(env: ApiEnv) -> None:
+    job = env.app.state.voc_api.jobs.submit("test", "someone-else", lambda progress: {})
+    job_id = job if isinstance(job, str) else job.id
+    assert env.client.get(f"/v1/jobs/{job_id}", headers=env.headers("admin")).status_code == 200
+    assert env.client.get(f"/v1/jobs/{job_id}", headers=env.headers("scoped-admin")).status_code == 404
+
+
+def test_cli_search_and_export_honour_a_scope(env: ApiEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from voc.cli.main import app
+
+    settings = env.app.state.voc_api.settings
+    monkeypatch.setenv("VOC_HOME", str(settings.home))
+    for name in ("index", "es_url", "es_index_prefix", "es_username", "es_password", "es_api_key"):
+        value = getattr(settings, name, None)
+        if value is not None:
+            monkeypatch.setenv(f"VOC_{name.upper()}", str(value.get_secret_value() if hasattr(
+                value, "get_secret_value") else value))
+    runner = CliRunner()
+    result = runner.invoke(app, ["search", "--scope", "华东大区", "--limit", "1000", "--json"])
+    assert result.exit_code == 0, result.output
+    assert {hit["id"] for hit in json.loads(result.stdout)["hits"]} == expected_ids(env, "region")
+    monkeypatch.setenv("VOC_SCOPE", "上海徐汇店")
+    out = tmp_path / "x.csv"
+    result = runner.invoke(app, ["export", "-o", str(out), "--columns", "id,store"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert {row["id"] for row in rows} == expected_ids(env, "store")
+    result = runner.invoke(app, ["search", "--scope", "火星店"])
+    assert result.exit_code == 2 and "火星店" in result.output

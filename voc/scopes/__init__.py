@@ -1,0 +1,30 @@
+"""Data scopes: the organisation tree, and what part of it (which documents) a key may see.
+
+``OrgTree`` maps documents onto nodes; ``Scope`` turns nodes into one mandatory restriction
+(``Scope.narrow`` for index filters, ``Scope.sql`` for the store, ``Scope.owners`` for alerts and
+tickets); ``ScopedVoc`` is the facade a scoped caller gets, the one place that applies it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from voc.scopes.io import OrgFileError, dump_tree, parse_tree, read_tree
+from voc.scopes.scope import Scope, ScopeDenied
+from voc.scopes.scoped import ScopedIndex, ScopedVoc
+from voc.scopes.store import OrgStore
+from voc.scopes.tree import UNASSIGNED, OrgNode, OrgTree, OrgTreeError
+
+__all__ = ["UNASSIGNED", "OrgFileError", "OrgNode", "OrgStore", "OrgTree", "OrgTreeError", "Scope", "ScopeDenied",
+           "ScopedIndex", "ScopedVoc", "dump_tree", "load_org_tree", "parse_tree", "read_tree", "scoped"]
+
+
+def load_org_tree(voc: Any, version: int | None = None) -> OrgTree | None:
+    """The stored organisation tree (the newest version unless one is named), or None if none was imported."""
+    return OrgStore(voc.store.engine).tree(version)
+
+
+def scoped(voc: Any, refs: list[str] | tuple[str, ...] | None) -> Any:
+    """``voc`` itself when ``refs`` is empty or names the root; else a ``ScopedVoc`` for those nodes."""
+    scope = Scope.resolve(load_org_tree(voc), list(refs or ()))
+    return voc if scope.unrestricted else ScopedVoc(voc, scope)

@@ -1,0 +1,170 @@
+"""Topics and indicators seen through a scope: figures recomputed over the scope's documents only.
+
+What a topic *is* (its label and keywords) comes from the whole corpus's build and is shown as is;
+sizes, negative shares, quotes, trends and emerging-topic tests are computed from the scope's documents,
+and a topic with none of them is not shown. Indicator coverage is counted over the scope's documents,
+and a suggestion's evidence (document ids, quotes, count, sources) is cut down to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from voc.scopes.scope import Scope, ScopeDenied
+from voc.store import documents
+from voc.topics import trends
+
+
+class ScopedTopics:
+    def __init__(self, base: Any, scope: Scope) -> None:
+        self.base = base
+        self.scope = scope
+
+    def _figures(self) -> dict[int, tuple[int, int]]:
+        """Per topic: documents and negative documents within the scope."""
+        c = documents.c
+        query = (select(c.topic_id, func.count(), func.sum(case((c.sentiment_label == "negative", 1), else_=0)))
+                 .where(c.topic_id >= 0, self.scope.sql(documents)).group_by(c.topic_id))
+        with self.base.voc.store.engine.connect() as conn:
+            return {int(t): (int(n), int(neg or 0)) for t, n, neg in conn.execute(query)}
+
+    def _quotes(self, topic_id: int, quotes: list[str]) -> list[str]:
+        if not quotes:
+            return []
+        c = documents.c
+        with self.base.voc.store.engine.connect() as conn:
+            found = set(conn.scalars(select(c.text).where(c.topic_id == topic_id, c.text.in_(quotes),
+                                                          self.scope.sql(documents))))
+        return [quote for quote in quotes if quote in found]
+
+    def _scoped(self, topic: Any, figures: dict[int, tuple[int, int]]) -> Any | None:
+        size, negative = figures.get(topic.id, (0, 0))
+        if not size:
+            return None
+        return replace(topic, size=size, negative_share=round(negative / size, 4),
+                       quotes=self._quotes(topic.id, list(topic.quotes)))
+
+    def list_topics(self) -> list[Any]:
+        figures = self._figures()
+        found = [t for t in (self._scoped(topic, figures) for topic in self.base.list_topics()) if t is not None]
+        return sorted(found, key=lambda t: (-t.size, t.id))
+
+    def mentions(self, topic_id: int | None = None) -> Iterator[trends.Mention]:
+        c = documents.c
+        conditions = [c.created_at.is_not(None), c.topic_id >= 0, self.scope.sql(documents)]
+        if topic_id is not None:
+            conditions.append(c.topic_id == topic_id)
+        for row in self.base._rows([c.topic_id, c.created_at, c.sentiment_label], conditions):
+            yield trends.Mention(row.topic_id, row.created_at, row.sentiment_label == "negative")
+
+    def topic(self, topic_id: int, interval: str = "week") -> dict[str, Any] | None:
+        topic = self.base.store.get(topic_id)
+        scoped = self._scoped(topic, self._figures()) if topic is not None else None
+        if scoped is None:
+            return None
+        return {**scoped.to_dict(), "trend": trends.trend(self.mentions(topic_id), interval)}
+
+    def trend(self, topic_id: int, interval: str = "day") -> list[dict[str, Any]]:
+        return trends.trend(self.mentions(topic_id), interval)
+
+    def emerging(self, **options: Any) -> list[dict[str, Any]]:
+        labels = {topic.id: topic.label for topic in self.base.store.list_topics()}
+        found = trends.emerging(self.mentions(), **options)
+        return [{**item, "label": labels.get(item["topic_id"], "")} for item in found if item["topic_id"] in labels]
+
+    def status(self) -> dict[str, Any]:
+        return self.base.status()  # type: ignore[no-any-return]
+
+    def hierarchy(self) -> list[dict[str, Any]]:
+        return self.base.hierarchy()  # type: ignore[no-any-return]
+
+    def build(self, *_: Any, **__: Any) -> Any:
+        raise ScopeDenied("topics are built over the whole corpus: not by a scoped key")
+
+
+# Indicator-system reads and reviews that hold no document evidence: the tree is shared by every scope.
+_INDICATOR_PASS_THROUGH = frozenset({"show", "tree", "versions", "diff", "audit", "import_tree", "review",
+                                     "export", "suggest", "learn_examples", "forget_examples", "map_documents"})
+
+
+class ScopedIndicators:
+    def __init__(self, base: Any, scope: Scope) -> None:
+        self.base = base
+        self.scope = scope
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _INDICATOR_PASS_THROUGH:
+            return getattr(self.base, name)
+        raise ScopeDenied(f"indicators.{name} is not available to a scoped key yet")
+
+    def _visible(self, ids: Sequence[str]) -> set[str]:
+        from voc.scopes.scoped import ID_CHUNK
+
+        found: set[str] = set()
+        with self.base.voc.store.engine.connect() as conn:
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = list(ids[start:start + ID_CHUNK])
+                found.update(conn.scalars(select(documents.c.id).where(documents.c.id.in_(chunk),
+                                                                        self.scope.sql(documents))))
+        return found
+
+    def coverage(self, *, sources: Sequence[str] = (), industries: Sequence[str] = ()) -> dict[str, Any]:
+        from voc.indicators.corpus import scope_conditions
+        from voc.indicators.coverage import coverage
+        from voc.indicators.tables import indicator_mapped
+
+        tree = self.base.tree()
+        self.base.map_documents()
+        with self.base.voc.store.engine.connect() as conn:
+            mapped_ids = select(indicator_mapped.c.document_id).where(indicator_mapped.c.version == tree.version)
+            created = dict(conn.execute(select(documents.c.id, documents.c.created_at).where(
+                documents.c.id.in_(mapped_ids), self.scope.sql(documents), *scope_conditions(sources, industries))
+            ).all())
+            mentions = [m for m in self.base.store.mentions(conn, tree.version) if m["document_id"] in created]
+        return coverage(tree, mentions, created, len(created))
+
+    def preview_rule(self, rule: Any, *, limit: int = 20, sources: Sequence[str] = (),
+                     industries: Sequence[str] = (), max_documents: int | None = None) -> dict[str, Any]:
+        from voc.indicators.corpus import iter_docs
+        from voc.indicators.rules import Rule, parse_rule
+        from voc.indicators.rules.preview import preview
+
+        parsed = rule if isinstance(rule, Rule) else parse_rule(rule, self.base.voc.tokenizer)
+
+        def batches() -> Iterator[list[Any]]:
+            for batch in iter_docs(self.base.voc.store.engine, sources=sources, industries=industries):
+                visible = self._visible([doc.id for doc in batch])
+                yield [doc for doc in batch if doc.id in visible]
+
+        return preview(parsed, batches(), self.base.voc.tokenizer, limit=limit,  # type: ignore[no-any-return]
+                       max_documents=max_documents)
+
+    def _evidence(self, suggestion: dict[str, Any]) -> dict[str, Any]:
+        evidence = dict(suggestion.get("evidence") or {})
+        ids = list(evidence.get("document_ids") or [])
+        visible = self._visible(ids)
+        kept = [doc_id for doc_id in ids if doc_id in visible]
+        evidence["document_ids"] = kept
+        evidence["count"] = len(kept)
+        evidence["quotes"] = [q for q in evidence.get("quotes") or [] if q.get("document_id") in visible]
+        if kept:
+            with self.base.voc.store.engine.connect() as conn:
+                evidence["sources"] = dict(conn.execute(
+                    select(documents.c.source, func.count()).where(documents.c.id.in_(kept[:ID_LIMIT]))
+                    .group_by(documents.c.source)).all())
+        else:
+            evidence["sources"] = {}
+        return {**suggestion, "evidence": evidence}
+
+    def suggestions(self, status: tuple[str, ...] | list[str] = ()) -> list[dict[str, Any]]:
+        return [self._evidence(item) for item in self.base.suggestions(status)]
+
+    def suggestion(self, suggestion_id: str) -> dict[str, Any]:
+        return self._evidence(self.base.suggestion(suggestion_id))
+
+
+ID_LIMIT = 900
