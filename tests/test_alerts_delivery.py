@@ -1,0 +1,256 @@
+"""Webhook delivery (issue 22): a real HTTP receiver on 127.0.0.1 verifies the HMAC signature; retries
+with backoff are recorded in the delivery log; bounded attempts keep a failed delivery; robot formats."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from voc.alerts import AlertService, parse_rules
+from voc.alerts.delivery import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookSender, parse_webhooks, verify
+from voc.alerts.delivery.formats import payload
+from voc.documents import Document
+from voc.service import Voc
+from voc.settings import VocSettings
+
+SECRET = "s3cr3t-key"
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint: answers ``statuses`` in turn (then 200), records every request."""
+
+    statuses: list[int] = field(default_factory=list)
+    reply: bytes = b'{"ok": true}'
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+            status = state.statuses.pop(0) if state.statuses else 200
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(state.reply)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def _service(tmp_path: Path, hooks: list[dict[str, Any]], sleeps: Sleeps, attempts: int = 4,
+             rule_hooks: list[str] | None = None) -> AlertService:
+    voc = Voc(VocSettings(home=tmp_path / "home", workers=1, analysis_stages=[]))
+    sender = WebhookSender(max_attempts=attempts, backoff_s=1.0, max_backoff_s=30, sleep=sleeps, jitter=lambda: 0.5)
+    service = AlertService(voc.store.engine, webhooks=hooks, sender=sender)
+    service.import_rules(parse_rules([{"name": "差评", "kind": "low_score",
+                                       "webhooks": rule_hooks or [hook["name"] for hook in hooks]}]))
+    return service
+
+
+def _fire(service: AlertService, doc_id: str = "d1") -> int:
+    doc = Document(id=doc_id, source="survey", text="门店服务很差，[手机号]", text_original="", store="浦东店",
+                   meta={"score": 2})
+    return service.on_committed([doc])[0]
+
+
+def test_signed_delivery_verified_by_the_receiver(tmp_path: Path, receiver: Receiver) -> None:
+    sleeps = Sleeps()
+    service = _service(tmp_path, [{"name": "ops", "url": receiver.url, "secret": SECRET}], sleeps)
+    alert_id = _fire(service)
+    assert service.deliver_pending() == {"delivered": 1, "failed": 0}
+    [request] = receiver.requests
+    headers = request["headers"]
+    assert verify(SECRET, headers[TIMESTAMP_HEADER], request["body"], headers[SIGNATURE_HEADER])
+    # Recomputed here by hand, as a receiver in any language would:
+    expected = hmac.new(SECRET.encode(), headers[TIMESTAMP_HEADER].encode() + b"." + request["body"],
+                        hashlib.sha256).hexdigest()
+    assert headers[SIGNATURE_HEADER] == f"sha256={expected}"
+    assert not verify("wrong", headers[TIMESTAMP_HEADER], request["body"], headers[SIGNATURE_HEADER])
+    assert not verify(SECRET, headers[TIMESTAMP_HEADER], request["body"] + b" ", headers[SIGNATURE_HEADER])
+    body = json.loads(request["body"])
+    assert body["event"] == "alert" and body["alert"]["id"] == alert_id
+    assert body["alert"]["snippets"] == ["门店服务很差，[手机号]"]
+    assert SECRET not in request["body"].decode()
+    [logged] = service.deliveries()
+    assert (logged["status"], logged["attempts"], logged["response_status"]) == ("delivered", 1, 200)
+    assert sleeps == []
+
+
+def test_failing_then_succeeding_receiver_is_retried_with_backoff(tmp_path: Path, receiver: Receiver) -> None:
+    receiver.statuses = [503, 500, 429]
+    sleeps = Sleeps()
+    service = _service(tmp_path, [{"name": "ops", "url": receiver.url, "secret": SECRET}], sleeps, attempts=5)
+    _fire(service)
+    assert service.deliver_pending() == {"delivered": 1, "failed": 0}
+    assert len(receiver.requests) == 4
+    assert sleeps == [0.75, 1.5, 3.0]  # 1, 2, 4 s ceilings with the jitter fixed at its middle
+    for request in receiver.requests:  # each retry is signed afresh
+        assert verify(SECRET, request["headers"][TIMESTAMP_HEADER], request["body"],
+                      request["headers"][SIGNATURE_HEADER])
+    [logged] = service.deliveries()
+    assert (logged["status"], logged["attempts"], logged["last_error"]) == ("delivered", 4, None)
+
+
+def test_always_failing_receiver_stops_after_bounded_attempts_and_keeps_the_delivery(
+        tmp_path: Path, receiver: Receiver) -> None:
+    receiver.statuses = [500] * 10
+    sleeps = Sleeps()
+    service = _service(tmp_path, [{"name": "ops", "url": receiver.url}], sleeps, attempts=3)
+    alert_id = _fire(service)
+    assert service.deliver_pending() == {"delivered": 0, "failed": 1}
+    assert len(receiver.requests) == 3 and len(sleeps) == 2
+    [logged] = service.deliveries(status=["failed"])
+    assert (logged["alert_id"], logged["attempts"], logged["last_error"], logged["response_status"]) == (
+        alert_id, 3, "HTTP 500", 500)
+    assert service.deliver_pending() == {"delivered": 0, "failed": 0}  # nothing pending, nothing re-sent
+    receiver.statuses = []
+    assert service.deliver_pending(retry_failed=True) == {"delivered": 1, "failed": 0}  # nothing was lost
+    assert service.deliveries()[0]["attempts"] == 4
+
+
+def test_client_errors_are_not_retried(tmp_path: Path, receiver: Receiver) -> None:
+    receiver.statuses = [400]
+    service = _service(tmp_path, [{"name": "ops", "url": receiver.url}], Sleeps())
+    _fire(service)
+    assert service.deliver_pending() == {"delivered": 0, "failed": 1}
+    assert len(receiver.requests) == 1
+
+
+def test_unreachable_webhook_fails_without_leaking_the_url(tmp_path: Path, receiver: Receiver) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    service = _service(tmp_path, [{"name": "ops", "url": f"http://127.0.0.1:{port}/x?access_token=tok"}],
+                       Sleeps(), attempts=2)
+    _fire(service)
+    assert service.deliver_pending() == {"delivered": 0, "failed": 1}
+    [logged] = service.deliveries()
+    assert logged["attempts"] == 2 and "tok" not in logged["last_error"]
+
+
+def test_robot_error_reply_counts_as_a_failed_attempt(tmp_path: Path, receiver: Receiver) -> None:
+    receiver.reply = b'{"errcode": 45009, "errmsg": "api freq out of limit"}'
+    service = _service(tmp_path, [{"name": "wx", "url": receiver.url, "format": "wecom"}], Sleeps(), attempts=2)
+    _fire(service)
+    assert service.deliver_pending() == {"delivered": 0, "failed": 1}
+    assert service.deliveries()[0]["last_error"] == "robot error 45009: api freq out of limit"
+
+
+def test_robot_payload_shapes_and_signatures(tmp_path: Path, receiver: Receiver) -> None:
+    hooks = [{"name": "wx", "url": receiver.url + "?key=abc", "format": "wecom"},
+             {"name": "dd", "url": receiver.url + "?access_token=abc", "format": "dingtalk", "secret": "SECdd"},
+             {"name": "fs", "url": receiver.url, "format": "feishu", "secret": "fs-secret"}]
+    service = _service(tmp_path, hooks, Sleeps())
+    _fire(service)
+    assert service.deliver_pending() == {"delivered": 3, "failed": 0}
+    bodies = {r["path"].split("?")[1].split("&")[0] if "?" in r["path"] else "feishu": r for r in receiver.requests}
+
+    wecom = json.loads(bodies["key=abc"]["body"])
+    assert set(wecom) == {"msgtype", "markdown"} and wecom["msgtype"] == "markdown"
+    assert "浦东店" in wecom["markdown"]["content"] and "score 2/10" in wecom["markdown"]["content"]
+
+    ding = bodies["access_token=abc"]
+    query = parse_qs(urlsplit(ding["path"]).query)
+    stamp = query["timestamp"][0]
+    expected = base64.b64encode(hmac.new(b"SECdd", f"{stamp}\nSECdd".encode(), hashlib.sha256).digest()).decode()
+    assert query["sign"] == [expected] and query["access_token"] == ["abc"]
+    ding_body = json.loads(ding["body"])
+    assert ding_body["msgtype"] == "markdown" and set(ding_body["markdown"]) == {"title", "text"}
+
+    feishu = json.loads(bodies["feishu"]["body"])
+    assert feishu["msg_type"] == "post" and feishu["content"]["post"]["zh_cn"]["title"].startswith("[voc]")
+    string_to_sign = f"{feishu['timestamp']}\nfs-secret".encode()
+    assert feishu["sign"] == base64.b64encode(hmac.new(string_to_sign, b"", hashlib.sha256).digest()).decode()
+    for request in receiver.requests:
+        assert b"SECdd" not in request["body"] and b"fs-secret" not in request["body"]
+
+
+def test_generic_payload_without_secret_has_no_signature(receiver: Receiver) -> None:
+    hook = parse_webhooks([{"name": "plain", "url": "https://example.invalid/h"}])["plain"]
+    url, body = payload(hook, {"id": 1, "rule": "r", "kind": "low_score", "subject": "s", "title": "t",
+                               "fired_at": "2026-03-01T00:00:00", "document_ids": ["a"], "snippets": ["x"]}, 0)
+    assert url == "https://example.invalid/h" and body["alert"]["document_ids"] == ["a"]
+
+
+@pytest.mark.parametrize(("hook", "message"), [
+    ({"name": "a", "url": "ftp://host/x"}, "alerts_webhooks[1] (a): url: must be an http:// or https:// URL"),
+    ({"name": "a", "url": "file:///etc/passwd"}, "url: must be an http"),
+    ({"name": "a", "url": "https://h/x", "format": "slack"}, "alerts_webhooks[1] (a): format"),
+    ({"url": "https://h/x"}, "alerts_webhooks[1]: name"),
+])
+def test_bad_webhook_config_is_rejected(hook: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_webhooks([hook])
+    assert message in str(caught.value)
+
+
+def test_secrets_are_masked_wherever_webhooks_are_shown(tmp_path: Path) -> None:
+    hooks = [{"name": "dd", "url": "https://oapi.dingtalk.com/robot/send?access_token=TOKEN123",
+              "format": "dingtalk", "secret": "SECRET456"}]
+    service = _service(tmp_path, hooks, Sleeps())
+    shown = json.dumps(service.public_webhooks()) + json.dumps(
+        VocSettings(home=tmp_path, alerts_webhooks=hooks).redacted()["alerts_webhooks"])
+    assert "TOKEN123" not in shown and "SECRET456" not in shown
+    assert service.public_webhooks() == [{"name": "dd", "url": "https://oapi.dingtalk.com/robot/send?***",
+                                          "format": "dingtalk", "secret": "***"}]
+
+
+def test_test_webhook_sends_a_sample(tmp_path: Path, receiver: Receiver) -> None:
+    service = _service(tmp_path, [{"name": "ops", "url": receiver.url, "secret": SECRET}], Sleeps())
+    result = service.test_webhook("ops")
+    assert (result.status, result.attempts) == ("delivered", 1)
+    assert json.loads(receiver.requests[0]["body"])["alert"]["rule"] == "test"
+    assert service.deliveries() == []
+    with pytest.raises(KeyError, match="no webhook named 'nope'"):
+        service.test_webhook("nope")
+
+
+def test_background_delivery_after_ingest(tmp_path: Path, receiver: Receiver) -> None:
+    voc = Voc(VocSettings(home=tmp_path / "home", workers=1, analysis_stages=[], alerts_background_delivery=True,
+                          alerts_webhooks=[{"name": "ops", "url": receiver.url, "secret": SECRET}]))
+    try:
+        voc.alerts.import_rules(parse_rules([{"name": "差评", "kind": "low_score", "webhooks": ["ops"]}]))
+        from voc.ingest.batch import RecordItem
+
+        voc.ingest_records([RecordItem("survey", {"id": "b1", "text": "不满意", "score": 1})])
+        voc.alerts.wait_idle()
+        assert [d["status"] for d in voc.alerts.deliveries()] == ["delivered"]
+        assert len(receiver.requests) == 1
+    finally:
+        voc.close()
