@@ -104,7 +104,7 @@ def walk(env: ApiEnv, scope: str, params: dict[str, Any]) -> tuple[int, set[str]
 @pytest.mark.parametrize("scope", list(SCOPES))
 def test_search_returns_exactly_the_subtree(env: ApiEnv, scope: str) -> None:
     expected = expected_ids(env, scope)
-    assert expected and len(expected) < 36 or scope == "top"
+    assert (expected and len(expected) < 36) or scope == "top"
     total, seen = walk(env, scope, {})
     assert (total, seen) == (len(expected), expected)
     # words, and field syntax typed into q, match within the scope only
@@ -218,9 +218,10 @@ def test_me_shows_the_scope_and_writes_outside_are_refused(env: ApiEnv) -> None:
     assert me["scope"] == ["华东大区"]
     assert env.client.get("/v1/me", headers=env.headers("admin")).json()["scope"] == []
     # a scoped admin ingests only inside its scope
-    body = env.client.post("/v1/documents", headers=env.headers("scoped-admin"), json={"source": "review", "documents": [
+    batch = {"source": "review", "documents": [
         {"id": "new-in", "text": "徐汇店新的反馈，服务不错", "store": "上海徐汇店"},
-        {"id": "new-out", "text": "朝阳店新的反馈，服务不错", "store": "北京朝阳店"}]}).json()
+        {"id": "new-out", "text": "朝阳店新的反馈，服务不错", "store": "北京朝阳店"}]}
+    body = env.client.post("/v1/documents", headers=env.headers("scoped-admin"), json=batch).json()
     assert [item["status"] for item in body["items"]] == ["accepted", "rejected"]
     assert "scope" in body["items"][1]["reason"]
     with env.app.state.voc_api.voc.store.engine.connect() as conn:

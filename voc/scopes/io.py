@@ -14,8 +14,9 @@ YAML/JSON::
 
 A leaf without ``values`` owns its own name. Field names may be Chinese (名称, 类型, 门店, 下级…).
 XLSX: columns ``id``, ``parent`` (id or name of the node above; empty for the root), ``name``, ``kind``,
-``values`` (separated by 、 , ; or |). As for indicator trees (voc.indicators.io), a file is read whole
-before anything is stored; any problem raises ``OrgFileError`` naming the file, the place and the problem.
+``values`` (separated by 、 , ; or |); a "settings" sheet may give the tree's name and field. As for
+indicator trees (voc.indicators.io), a file is read whole before anything is stored; any problem raises
+``OrgFileError`` naming the file, the place and the problem.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 _SPLIT_RE = re.compile(r"[,，、;；|\n]+")
 XLSX_COLUMNS = ("id", "parent", "name", "kind", "values")
+SETTINGS_SHEET = "settings"  # the tree's name and mapping field, as name/value rows
 
 
 class OrgFileError(ValueError):
@@ -162,6 +164,8 @@ def _read_xlsx(path: Path) -> OrgTree:
     try:
         rows = [(n, list(values)) for n, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), 1)
                 if any(v not in (None, "") for v in values)]
+        settings = {str(row[0]).strip(): row[1] for row in workbook[SETTINGS_SHEET].iter_rows(values_only=True)
+                    if len(row) > 1 and row[0]} if SETTINGS_SHEET in workbook.sheetnames else {}
     finally:
         workbook.close()
     if len(rows) < 2:
@@ -199,7 +203,8 @@ def _read_xlsx(path: Path) -> OrgTree:
     reached = _count(nodes[roots[0]])
     if reached != len(nodes):
         raise OrgFileError(f"{path}: {len(nodes) - reached} rows are not under the root (a parent cycle)")
-    return parse_tree({"root": nodes[roots[0]]}, str(path))
+    return parse_tree({"root": nodes[roots[0]], "name": settings.get("name"), "field": settings.get("field")},
+                      str(path))
 
 
 def _count(item: dict[str, Any], depth: int = 0) -> int:
@@ -220,6 +225,9 @@ def dump_tree(tree: OrgTree, fmt: str) -> bytes:
             parent = tree.parent(node.id)
             append_text_safe_row(sheet, [node.id, parent.id if parent else None, node.name, node.kind,
                                          "、".join(node.values)])
+        about = workbook.create_sheet(SETTINGS_SHEET)
+        append_text_safe_row(about, ["name", tree.name])
+        append_text_safe_row(about, ["field", tree.mapping_field])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()
