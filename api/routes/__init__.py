@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from api.routes import (
     analyze,
     documents,
+    drivers,
     health,
     indicator_examples,
     indicators,
@@ -29,6 +30,7 @@ V1_ROUTERS: list[APIRouter] = [
     search.router,
     tags.router,
     topics.router,
+    drivers.router,
     indicators.router,
     indicator_examples.router,
     suggestions.router,

@@ -11,6 +11,7 @@ from rich.markup import escape
 from indexing import BackendUnavailable
 from voc.cli import common, help_style
 from voc.cli.common import JsonOpt, emit_json, open_service
+from voc.cli.drivers import drivers_command
 from voc.cli.es import es_app
 from voc.cli.export import export_command
 from voc.cli.failures import EXIT_STORAGE, STORAGE_ERRORS, storage_failure_message
@@ -50,6 +51,7 @@ app.add_typer(indicators_app, name="indicators")
 app.command("search")(search_command)
 app.command("show")(show_command)
 app.command("export")(export_command)
+app.command("drivers")(drivers_command)
 app.add_typer(keys_app, name="keys")
 app.command("serve")(serve_command)
 app.command("ingest")(ingest_command)

@@ -56,6 +56,8 @@ def resample_weights(patterns: Patterns, resamples: int, seed: int, chunk: int =
 def interval(draws: np.ndarray, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval along axis 0, ignoring resamples where the statistic is undefined."""
     tail = (1 - confidence) / 2 * 100
+    if draws.ndim == 2 and draws.shape[1] == 0:  # no theme at all
+        return np.zeros(0), np.zeros(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: a statistic no resample defines
         low, high = np.nanpercentile(draws, [tail, 100 - tail], axis=0)

@@ -1,0 +1,47 @@
+"""Drivers over a voc service's store, as the CLI and the REST API ask for them.
+
+The indicator mapping is brought up to date first (documents ingested since the last mapping), so an
+analysis by indicator never silently counts new documents as mentioning nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from indexing import Filters
+from voc.drivers.analysis import DriverAnalysis, compute_drivers
+from voc.drivers.frame import DriverError, Grouping
+
+if TYPE_CHECKING:
+    from voc.indicators.service import IndicatorService
+    from voc.service import Voc
+
+
+def refresh_mapping(voc: Voc, indicators: IndicatorService | None = None) -> int:
+    """Map documents the current indicator tree has not seen; returns how many were mapped (0: up to date)."""
+    from voc.indicators.service import IndicatorNotFound, IndicatorService
+
+    service = indicators or IndicatorService(voc)
+    with voc.store.engine.connect() as conn:
+        version = service.store.latest_version(conn)
+        if not version:
+            raise DriverError("no indicator system yet: import one with `voc indicators import FILE` or "
+                              "`--template NAME`, or group by topic")
+        if service.store.mapped_count(conn, version) >= voc.store.count():
+            return 0
+    try:
+        return int(service.map_documents()["mapped"])
+    except IndicatorNotFound as exc:
+        raise DriverError(str(exc)) from None
+
+
+def drivers(voc: Voc, filters: Filters | None = None, *, metric: str = "nps", by: Grouping = "topic",
+            indicators: IndicatorService | None = None, progress: Callable[[str], None] | None = None,
+            **options: Any) -> DriverAnalysis:
+    """What drives ``metric`` among the documents ``filters`` select, by topic or by indicator."""
+    if by == "indicator":
+        if progress:
+            progress("mapping new documents to indicators")
+        refresh_mapping(voc, indicators)
+    return compute_drivers(voc.store.engine, filters, metric=metric, by=by, progress=progress, **options)
