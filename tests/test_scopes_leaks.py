@@ -262,3 +262,53 @@ def test_cli_search_and_export_honour_a_scope(env: ApiEnv, tmp_path: Path, monke
     assert {row["id"] for row in rows} == expected_ids(env, "store")
     result = runner.invoke(app, ["search", "--scope", "火星店"])
     assert result.exit_code == 2 and "火星店" in result.output
+
+
+def _topics_over(env: ApiEnv) -> dict[str, Any]:
+    """Two topics written as a build would (sizes and quotes over the whole corpus), each document in one."""
+    from sqlalchemy import update
+
+    from voc.topics.store import topics_table
+
+    engine = env.app.state.voc_api.voc.store.engine
+    with engine.begin() as conn:
+        rows = conn.execute(select(documents.c.id, documents.c.text, documents.c.store).order_by(documents.c.id)).all()
+        if conn.execute(select(topics_table.c.id)).first() is None:
+            for doc_id, doc_text, _ in rows:
+                topic = 1 if "快递" in doc_text or "物流" in doc_text else 2
+                conn.execute(update(documents).where(documents.c.id == doc_id).values(topic_id=topic))
+            for topic in (1, 2):
+                quotes = [t for _, t, _ in rows if ("快递" in t or "物流" in t) == (topic == 1)]
+                conn.execute(topics_table.insert().values(
+                    id=topic, label=f"话题{topic}", keywords=["快递"], size=len(quotes), negative_share=0.0,
+                    quotes=quotes, status="active", first_build=1, last_build=1))
+    return {doc_id: (doc_text, store) for doc_id, doc_text, store in rows}
+
+
+def test_topics_are_counted_and_quoted_within_the_scope(env: ApiEnv) -> None:
+    docs = _topics_over(env)
+    expected = expected_ids(env, "store")
+    inside_texts = {docs[d][0] for d in expected}
+    listed = env.client.get("/v1/topics", headers=env.headers("store")).json()["topics"]
+    everyone = env.client.get("/v1/topics", headers=env.headers("top")).json()["topics"]
+    assert sum(t["size"] for t in everyone) == len(docs)
+    assert sum(t["size"] for t in listed) == len(expected)
+    for topic in listed:
+        assert topic["quotes"] and set(topic["quotes"]) <= inside_texts
+        detail = env.client.get(f"/v1/topics/{topic['id']}", headers=env.headers("store")).json()
+        assert sum(point["count"] for point in detail["trend"]) == topic["size"]
+
+
+def test_indicator_coverage_counts_the_scope(env: ApiEnv) -> None:
+    from test_api_roles import TREE as INDICATORS
+
+    service = env.app.state.voc_api.voc.indicators
+    if service.versions() == []:
+        service.import_tree(INDICATORS, author="test")
+    region = env.client.get("/v1/indicators/coverage", headers=env.headers("region"))
+    top = env.client.get("/v1/indicators/coverage", headers=env.headers("top"))
+    assert region.status_code == top.status_code == 200, region.text
+    assert region.json()["documents"] == len(expected_ids(env, "region"))
+    assert top.json()["documents"] == len(expected_ids(env, "top"))
+    mentions = {row["id"]: row["mentions"] for row in region.json()["indicators"]}
+    assert 0 < mentions["d"] < {row["id"]: row["mentions"] for row in top.json()["indicators"]}["d"]
