@@ -25,14 +25,14 @@ from voc.store import metadata
 
 Role = Literal["researcher", "designer", "service", "admin"]
 ROLES: tuple[str, ...] = ("researcher", "designer", "service", "admin")
-Permission = Literal["read", "search", "tag", "analyze", "ingest", "review", "admin"]
-PERMISSIONS: tuple[str, ...] = ("read", "search", "tag", "analyze", "ingest", "review", "admin")
+Permission = Literal["read", "search", "tag", "analyze", "ingest", "review", "act", "admin"]
+PERMISSIONS: tuple[str, ...] = ("read", "search", "tag", "analyze", "ingest", "review", "act", "admin")
 
 # What each role may do. Routes name a permission, never a role, so a new route (topics, indicators,
 # suggestions) only picks the permission it needs.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "researcher": frozenset({"read", "search", "tag"}),
-    "designer": frozenset({"read", "search", "tag", "review"}),
+    "researcher": frozenset({"read", "search", "tag", "act"}),  # act: work tickets (store/region managers)
+    "designer": frozenset({"read", "search", "tag", "review", "act"}),
     "service": frozenset({"analyze", "ingest", "search", "read"}),
     "admin": frozenset(PERMISSIONS),
 }

@@ -18,6 +18,7 @@ from api_support import ApiEnv, api_env
 ALL = {"researcher", "designer", "service", "admin"}
 TREE = {"name": "矩阵", "indicators": [{"id": "d", "name": "配送", "keywords": ["快递"]}]}
 READERS = {"researcher", "designer", "service", "admin"}
+ACTORS = {"researcher", "designer", "admin"}  # work tickets: store and region managers too
 
 
 @dataclass
@@ -64,6 +65,16 @@ ROUTE_CASES: list[Case] = [
     Case("POST", "/v1/suggestions/refresh", {"designer", "admin"}, ok=(202,)),
     Case("POST", "/v1/suggestions/{suggestion_id}/review", {"designer", "admin"},
          {"json": {"action": "reject", "reason": "矩阵"}}, ok=(404,)),
+    Case("GET", "/v1/tickets", READERS, {"params": {"status": "open"}}),
+    Case("POST", "/v1/tickets", ACTORS, {"json": {"title": "矩阵工单", "owner": "北京店", "doc_ids": ["{doc_id}"]}},
+         ok=(201,)),
+    Case("GET", "/v1/tickets/report", READERS),
+    Case("POST", "/v1/tickets/escalate", {"admin"}, {"json": {}}),
+    Case("GET", "/v1/tickets/{ticket_id}", READERS),
+    # the first allowed role moves it to in_progress; the next ones find it there already (409)
+    Case("POST", "/v1/tickets/{ticket_id}/status", ACTORS, {"json": {"status": "in_progress"}}, ok=(200, 409)),
+    Case("POST", "/v1/tickets/{ticket_id}/comments", ACTORS, {"json": {"text": "矩阵"}}, ok=(201,)),
+    Case("POST", "/v1/tickets/{ticket_id}/assign", ACTORS, {"json": {"owner": "华北大区"}}),
     # Any valid key may ask; a job that is not its own is "not found" (404), never 403.
     Case("GET", "/v1/jobs/{job_id}", ALL, ok=(200, 404)),
     Case("GET", "/v1/me", ALL),  # who the key is, for the web UI
@@ -84,7 +95,9 @@ def ids(env: ApiEnv) -> dict[str, str]:
     assert job.status_code == 202, job.text
     env.app.state.voc_api.jobs.wait(job.json()["job_id"])
     env.app.state.voc_api.voc.indicators.import_tree(TREE, author="matrix")
-    return {"doc_id": doc_id, "job_id": job.json()["job_id"], "topic_id": "7", "suggestion_id": "s-0000000000"}
+    ticket = env.app.state.voc_api.voc.tickets.open("矩阵", "北京店", [doc_id], actor="matrix")
+    return {"doc_id": doc_id, "job_id": job.json()["job_id"], "topic_id": "7", "suggestion_id": "s-0000000000",
+            "ticket_id": str(ticket.id)}
 
 
 def _fill(value: Any, ids: dict[str, str]) -> Any:

@@ -17,6 +17,7 @@ from api.routes import (
     search,
     suggestions,
     tags,
+    tickets,
     topics,
     ui,
     upload,
@@ -34,6 +35,7 @@ V1_ROUTERS: list[APIRouter] = [
     indicators.router,
     indicator_examples.router,
     suggestions.router,
+    tickets.router,
     jobs.router,
     me.router,
 ]

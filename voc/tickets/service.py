@@ -44,6 +44,7 @@ MAX_TITLE_CHARS = 500
 MAX_COMMENT_CHARS = 4000
 MAX_OWNER_CHARS = 256
 MAX_EVIDENCE = 200
+MAX_SLA_HOURS = 87_600  # ten years
 SYSTEM_ACTOR = "system:escalation"
 
 Clock = Callable[[], datetime]
@@ -91,10 +92,10 @@ class TicketService:
         if len(ids) > MAX_EVIDENCE:
             raise TicketError(f"at most {MAX_EVIDENCE} evidence documents per ticket (got {len(ids)})")
         rule_name, rule_sla = _rule_parts(rule)
-        now = self.clock()
+        now = _naive(self.clock())
         hours = sla_hours if sla_hours is not None else rule_sla if rule_sla is not None else self.default_sla_hours
-        if not hours > 0:
-            raise TicketError(f"sla_hours must be positive (got {hours})")
+        if not 0 < hours <= MAX_SLA_HOURS:
+            raise TicketError(f"sla_hours must be positive and at most {MAX_SLA_HOURS:,} (got {hours})")
         due = _naive(due_at) if due_at is not None else now + timedelta(hours=hours)
         if due_at is not None and sla_hours is None and rule_sla is None:
             hours = max((due - now).total_seconds() / 3600, 0.0)  # the SLA the given due time amounts to
@@ -292,6 +293,10 @@ class TicketService:
             raise TicketNotFound(ticket_id)
         return Ticket.from_row(row, self._evidence_ids(conn, [ticket_id]).get(ticket_id, []))
 
+    def find_by_alert(self, alert_id: str) -> Ticket | None:
+        """The ticket opened from ``alert_id``, if any."""
+        return self._by_alert(alert_id)
+
     def _by_alert(self, alert_id: str) -> Ticket | None:
         with self.engine.connect() as conn:
             found = conn.scalar(select(tickets.c.id).where(tickets.c.alert_id == alert_id))
@@ -380,4 +385,7 @@ def _rule_parts(rule: Any) -> tuple[str | None, float | None]:
 
 def _naive(value: datetime) -> datetime:
     """Times are stored without an offset, in local time like the rest of the store."""
-    return value.astimezone().replace(tzinfo=None) if value.tzinfo is not None else value
+    naive = value.astimezone().replace(tzinfo=None) if value.tzinfo is not None else value
+    if not 1970 <= naive.year <= 2999:  # a due time computed from year 9999 would overflow
+        raise TicketError(f"the time {naive.isoformat()} is out of range (years 1970-2999)")
+    return naive
