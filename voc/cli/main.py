@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from indexing import BackendUnavailable
 from voc.cli import common, help_style
+from voc.cli.alerts import alerts_app
 from voc.cli.common import JsonOpt, emit_json, open_service
 from voc.cli.drivers import drivers_command
 from voc.cli.es import es_app
@@ -55,6 +56,7 @@ app.command("drivers")(drivers_command)
 app.add_typer(keys_app, name="keys")
 app.command("serve")(serve_command)
 app.command("ingest")(ingest_command)
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(org_app, name="org")
 
 
