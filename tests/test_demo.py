@@ -34,6 +34,10 @@ def test_demo_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     # placeholders are never terms; filler words fail the specificity test against general Chinese
     terms = report["overview"]["top_negative_terms"]
     assert terms and not {"手机号", "座机", "一下", "还是", "全是", "别来"} & set(terms)
+    # the report names what drives the surveys' NPS (survey scores; themes from the topics just built)
+    drivers = report["drivers"]
+    assert drivers["status"] == "ok" and drivers["overall"]["n"] > 300
+    assert drivers["costs"] and all(d["low"] <= d["impact"] < 0 for d in drivers["costs"])
 
     # at 80 columns the ingest table keeps its counts whole (file names fold instead)
     from io import StringIO

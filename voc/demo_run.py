@@ -53,6 +53,7 @@ def run_demo(service: Voc, *, fresh: bool = False, show_progress: bool = True) -
         "overview": _overview(service),
         "searches": [_search_example(service, query, source) for query, source in DEMO_SEARCHES],
         "topics": topics,
+        "drivers": _drivers(service),
         "tags": service.tag_counts(),
         "new_words": _new_words(service),
     }
@@ -65,6 +66,15 @@ def _topics(service: Voc) -> dict[str, Any]:
     return {"built": build.to_dict(),
             "largest": [topic.to_dict() for topic in service.topics.list_topics()[:8]],
             "emerging": service.topics.emerging(interval="week", baseline_periods=8)}
+
+
+def _drivers(service: Voc) -> dict[str, Any]:
+    """What drives the surveys' NPS, by the topics just built (see voc.drivers)."""
+    from voc.drivers.service import drivers
+
+    result = drivers(service, Filters(source=["survey"]), metric="nps", by="topic", resamples=500)
+    return {"status": result.status, "message": result.message, "overall": result.overall,
+            "costs": result.top(3), "gains": result.top(2, costs=False)}
 
 
 def _has_sentiment(service: Voc) -> bool:
@@ -138,6 +148,19 @@ def _search_example(service: Voc, query: str, source: str | None) -> dict[str, A
             "hits": [{"id": h.id, "highlight": _one_line(h.highlight or h.text)} for h in result.hits]}
 
 
+def _print_drivers(found: dict[str, Any], console: Console) -> None:
+    overall = found["overall"]
+    if overall is None:
+        console.print(f"\n[bold]drivers of NPS[/]: {found['message']}", highlight=False)
+        return
+    console.print(f"\n[bold]drivers of NPS[/] (surveys): NPS {overall['value']:.1f} "
+                  f"(95% {overall['low']:.1f} to {overall['high']:.1f}, {overall['n']} surveys)", highlight=False)
+    for label, items in (("costs", found["costs"]), ("adds", found["gains"])):
+        for item in items:
+            console.print(f"  {label} {abs(item['impact']):.1f} points (95% {item['low']:+.1f} to "
+                          f"{item['high']:+.1f}): {item['label']} ({item['volume']} surveys)", highlight=False)
+
+
 def _one_line(text: str, width: int = 90) -> str:
     flat = " / ".join(part.strip() for part in text.splitlines() if part.strip())
     return flat if len(flat) <= width else flat[:width] + "…"
@@ -190,8 +213,9 @@ def print_report(report: dict[str, Any], console: Console) -> None:
     for item in topics["emerging"]:
         console.print(f"  [bold red]emerging[/] {item['topic_id']} {item['label']}: {item['count']} in the newest week "
                       f"vs {item['baseline_mean']}/week before (p={item['p_value']:.1e})", highlight=False)
+    _print_drivers(report["drivers"], console)
     console.print("\ntags: " + ", ".join(f"{k} ({v})" for k, v in report["tags"].items()), highlight=False)
     console.print("new-word candidates for the user dictionary: " + " ".join(report["new_words"]),
                   highlight=False)
     console.print("\nnext: voc search 快递柜 --sentiment negative · voc show ID · voc topics list · "
-                  "voc topics emerging · voc tag list")
+                  "voc topics emerging · voc drivers · voc tag list")

@@ -112,7 +112,7 @@ def print_drivers(result: dict[str, Any], top: int = 15) -> None:
     console.print(f"[bold]{overall['title']}[/] {overall['value']:g} (95% interval {overall['low']:g} to "
                   f"{overall['high']:g}) over {overall['n']} documents; by {result['by']}", highlight=False)
     computed = [d for d in result["drivers"] if d["impact"] is not None]
-    scale = max((max(abs(d["low"]), abs(d["high"])) for d in computed), default=0.0)
+    scale = max((abs(d["impact"]) for d in computed), default=0.0)
     table = Table(title=f"impact on {overall['title']} ({overall['unit']})", title_justify="left")
     table.add_column(result["by"], overflow="fold", ratio=1)
     for name in ("mentions", "neg.", "among them", "impact", "95% interval"):
@@ -169,4 +169,4 @@ def _effect(theme: dict[str, Any], name: str) -> str:
 
 
 def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
+    return "-" if value is None else f"{value:.1f}"

@@ -113,12 +113,12 @@ def analyse(frame: ThemeFrame, metric_name: str, by: str, *, min_responses: int 
     count = int(has.sum())
     if count == 0:
         result.status = "no_metric"
-        result.message = (f"no document here carries {metric.carrier}, so there is no {metric.title} to explain "
+        result.message = (f"no document here carries a {metric.carrier}, so there is no {metric.title} to explain "
                           "(surveys carry a score, reviews a star rating, hotline calls neither)")
         return result
     if count < min_responses:
         result.status = "not_enough_data"
-        result.message = (f"not enough data: {count} documents carry {metric.carrier}; at least {min_responses} "
+        result.message = (f"not enough data: {count} documents carry a {metric.carrier}; at least {min_responses} "
                           f"are needed for a {metric.title} worth reading")
         return result
     rows = np.flatnonzero(has)
@@ -132,7 +132,7 @@ def analyse(frame: ThemeFrame, metric_name: str, by: str, *, min_responses: int 
     negative_volume = np.asarray(negative.sum(axis=0)).ravel()
     result.drivers = _drivers(frame, found, negative_volume, min_mentions)
     if not result.drivers:
-        result.notes.append(f"no document carrying {metric.carrier} mentions any {by}")
+        result.notes.append(f"no document carrying a {metric.carrier} mentions any {by}")
     if not metric.scored:
         result.key_drivers = {"status": "not_applicable", "message": NOT_SCORED}
         return result

@@ -22,7 +22,7 @@ class Metric:
     name: str
     title: str
     unit: str  # what one unit of impact is
-    carrier: str  # what carries it, in words
+    carrier: str  # what a document needs to count, in words, without an article
     scored: bool  # a customer's own number (regression on the text's themes is meaningful)
     values: Callable[[ThemeFrame], np.ndarray]  # per document, NaN where the document has none
 
@@ -45,14 +45,14 @@ def nps(score: np.ndarray) -> float:
 
 
 METRICS: dict[str, Metric] = {
-    "nps": Metric("nps", "NPS", "NPS points", "a survey score (0-10)", True, lambda f: nps_values(f.score)),
-    "score": Metric("score", "mean survey score", "score points (0-10)", "a survey score (0-10)", True,
+    "nps": Metric("nps", "NPS", "NPS points", "survey score (0-10)", True, lambda f: nps_values(f.score)),
+    "score": Metric("score", "mean survey score", "score points (0-10)", "survey score (0-10)", True,
                     lambda f: f.score),
-    "rating": Metric("rating", "mean star rating", "stars (1-5)", "a star rating (1-5)", True,
+    "rating": Metric("rating", "mean star rating", "stars (1-5)", "star rating (1-5)", True,
                      lambda f: f.rating),
     # Net sentiment (% positive - % negative) rather than the mean model score: it reads like NPS, and the
     # label is what every other view of voc counts.
     "sentiment": Metric("sentiment", "net sentiment (% positive - % negative)", "net sentiment points",
-                        "a sentiment label", False, lambda f: f.sentiment * 100.0),
+                        "sentiment label", False, lambda f: f.sentiment * 100.0),
 }
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
