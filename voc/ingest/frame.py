@@ -20,6 +20,7 @@ channel, industry, product, store   strings
 score           survey score 0-10;  ``rating``: review stars 1-5;  ``duration_s``: call length
 survey, question, respondent, platform, agent   strings kept in ``meta``
 meta            a dict (or a JSON object string) of further fields: kept as ``meta.extra``
+row             the row's own number, passed through to the output (default: position in the frame)
 ==============  ===========================================================================
 
 Output columns: `OUTPUT_COLUMNS` (name → Arrow type name); JSON-valued fields are JSON strings and
@@ -56,7 +57,7 @@ INPUT_COLUMNS: tuple[str, ...] = ("source", *FRAME_MAPPING, "meta")
 
 # Every output column with its Arrow type: the Spark schema and the Parquet files follow this.
 OUTPUT_COLUMNS: dict[str, str] = {
-    "row": "int64",  # position of the input row in its frame
+    "row": "int64",  # the input's row number (its ``row`` column, else the position in the frame)
     "status": "string",  # "ok" or "rejected"
     "reason": "string",  # why a row was rejected (PII-masked); null for "ok"
     "id": "string",
@@ -129,13 +130,14 @@ class Analyser:
     def analyse_frame(self, frame: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
         import pandas as pd
 
-        unknown = [str(c) for c in frame.columns if c not in INPUT_COLUMNS]
+        unknown = [str(c) for c in frame.columns if c not in INPUT_COLUMNS and c != "row"]
         if unknown:
             raise ValueError(f"unknown input columns {unknown}; expected some of {list(INPUT_COLUMNS)}")
         if "source" not in frame.columns and source is None:
             raise ValueError("the frame has no source column: give source= (survey, hotline or review)")
         inputs: list[RowInput | RowRejected] = []
-        for record in frame.to_dict("records"):
+        positions = frame["row"].tolist() if "row" in frame.columns else range(len(frame))
+        for record in frame.drop(columns=["row"], errors="ignore").to_dict("records"):
             try:
                 inputs.append(frame_row(record, source))
             except RowRejected as exc:
@@ -143,7 +145,7 @@ class Analyser:
         valid = [row for row in inputs if isinstance(row, RowInput)]
         results = iter(self.documents(valid))
         rows: list[dict[str, Any]] = []
-        for position, item in enumerate(inputs):
+        for position, item in zip(positions, inputs, strict=True):
             result = next(results) if isinstance(item, RowInput) else item
             # A rejected row's source only when it is a known kind: anything else is unchecked input.
             row_source = item.source if isinstance(item, RowInput) and item.source in SOURCE_KINDS else None

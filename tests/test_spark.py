@@ -1,0 +1,185 @@
+"""The PySpark runner on local[2]: `voc spark analyse` equals the single-node batch function row for row,
+`spark load` stores the same documents (idempotently), `spark index` indexes one document per row.
+
+One Spark session for the module (starting one takes seconds); the data is the varied sample of
+tests/frame_samples.py plus near-duplicate pairs inside and outside the window.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'voc[spark]')")
+pd = pytest.importorskip("pandas")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from indexing.es_testing import node_connection, unique_prefix  # noqa: E402
+from tests.frame_samples import sample_rows  # noqa: E402
+from voc.cli.main import app  # noqa: E402
+from voc.ingest.frame import analyse_frame, document_from_output  # noqa: E402
+from voc.service import Voc  # noqa: E402
+from voc.settings import VocSettings  # noqa: E402
+from voc.spark import analyse, index, load, spark_session  # noqa: E402
+
+LONG = "这家店的外卖送得特别慢，等了一个多小时才到，饭菜都凉透了，客服电话也一直打不通，以后再也不会点了"
+
+
+def _rows() -> list[dict[str, Any]]:
+    rows = sample_rows(data_rows=8)
+    rows += [
+        {"source": "review", "text": LONG, "created_at": "2024-03-01 09:00", "store": "X"},
+        # one character changed, a day later: a copy-paste of the first
+        {"source": "review", "text": LONG.replace("特别", "非常"), "created_at": "2024-03-02 09:00", "store": "Y"},
+        # the same copy 200 days later: outside the 90-day window
+        {"source": "review", "text": LONG.replace("特别", "十分"), "created_at": "2024-09-17 09:00", "store": "Z"},
+    ]
+    return rows
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in row.items()}
+
+
+@pytest.fixture(scope="module")
+def spark() -> Any:
+    session = spark_session("local[2]", "voc-tests", progress=False)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("spark")
+
+
+@pytest.fixture(scope="module")
+def settings(work: Path) -> VocSettings:
+    return VocSettings(home=work / "home", workers=1)
+
+
+@pytest.fixture(scope="module")
+def rows(work: Path) -> list[dict[str, Any]]:
+    return [_jsonable(row) for row in _rows()]
+
+
+@pytest.fixture(scope="module")
+def analysed(spark: Any, work: Path, settings: VocSettings, rows: list[dict[str, Any]]) -> tuple[Path, Any]:
+    source = work / "input.jsonl"
+    source.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    output = work / "out"
+    report = analyse(spark, str(source), str(output), settings)
+    return output, report
+
+
+def _documents(frame: Any) -> dict[str, dict[str, Any]]:
+    docs = (document_from_output(row) for row in frame.to_dict("records"))
+    return {doc.id: {k: v for k, v in dataclasses.asdict(doc).items() if k not in ("tags", "near_duplicate_of")}
+            for doc in docs}
+
+
+def test_analyse_equals_the_single_node_batch_function(analysed: tuple[Path, Any], rows: list[dict[str, Any]],
+                                                        settings: VocSettings) -> None:
+    output, report = analysed
+    single = analyse_frame(pd.DataFrame(rows), settings)
+    ok = single[single["status"] == "ok"]
+    spark_rows = pd.read_parquet(output)
+    assert len(spark_rows) == ok["id"].nunique() == report.documents  # one row per document
+    assert report.rows == len(rows) and report.duplicates == len(ok) - ok["id"].nunique() == 1
+    expected, got = _documents(ok.drop_duplicates("id")), _documents(spark_rows)
+    assert set(got) == set(expected)
+    for doc_id, fields in expected.items():
+        assert {k: v for k, v in got[doc_id].items() if v != fields[k]} == {}, doc_id
+    rejected = pd.read_parquet(output / "_rejected")
+    assert sorted(rejected["reason"]) == sorted(single.loc[single["status"] == "rejected", "reason"])
+    assert report.rejected == len(rejected) == 6
+    # partitioned by day and source
+    days = {path.name for path in output.iterdir() if path.name.startswith("day=")}
+    assert {"day=2024-03-01", "day=undated"} <= days
+    assert (output / "day=2024-03-01" / "source=review").is_dir()
+
+
+def test_near_duplicates_join_within_the_window(analysed: tuple[Path, Any]) -> None:
+    output, report = analysed
+    frame = pd.read_parquet(output)
+    by_store = {row["store"]: row for row in frame.to_dict("records") if row["store"] in ("X", "Y", "Z")}
+    assert by_store["Y"]["near_duplicate_of"] == by_store["X"]["id"]
+    assert by_store["X"]["near_duplicate_of"] is None  # the earlier one is the original
+    assert by_store["Z"]["near_duplicate_of"] is None  # 200 days later: outside the window
+    assert report.near_duplicates == frame["near_duplicate_of"].notna().sum() >= 1
+
+
+def test_load_stores_the_same_documents_once(spark: Any, analysed: tuple[Path, Any], work: Path) -> None:
+    output, report = analysed
+    settings = VocSettings(home=work / "load", workers=1)
+    first = load(spark, str(output), settings)
+    again = load(spark, str(output), settings)
+    assert (first.loaded, first.duplicates) == (report.documents, 0)
+    assert (again.loaded, again.duplicates) == (0, report.documents)
+    voc = Voc(settings)
+    try:
+        stored = {doc.id: doc for batch in voc.store.iter_documents() for doc in batch}
+    finally:
+        voc.close()
+    frame = pd.read_parquet(output)
+    assert set(stored) == set(frame["id"])
+    for row in frame.to_dict("records"):
+        expected = dataclasses.asdict(document_from_output(row))
+        got = dataclasses.asdict(stored[row["id"]])
+        assert {k: v for k, v in got.items() if k not in ("minhash", "tags") and v != expected[k]} == {}
+
+
+def test_index_count_equals_row_count(spark: Any, analysed: tuple[Path, Any], work: Path) -> None:
+    output, report = analysed
+    settings = VocSettings(home=work / "index", workers=1)
+    result = index(spark, str(output), settings)
+    assert (result.indexed, result.failed) == (report.documents, 0)
+    voc = Voc(settings)
+    try:
+        assert voc.index.count() == report.documents
+    finally:
+        voc.close()
+
+
+def test_index_into_elasticsearch(spark: Any, analysed: tuple[Path, Any], work: Path) -> None:
+    connection, why_not = node_connection()
+    if connection is None:
+        pytest.skip(why_not)
+    output, report = analysed
+    values: dict[str, Any] = {"index": "elasticsearch", "es_url": connection.url, "es_index_prefix": unique_prefix()}
+    if connection.username:
+        values |= {"es_username": connection.username, "es_password": connection.password}
+    if connection.api_key:
+        values["es_api_key"] = connection.api_key
+    settings = VocSettings(home=work / "es", workers=1, **values)
+    result = index(spark, str(output), settings)
+    voc = Voc(settings)
+    try:
+        assert (result.indexed, result.failed) == (report.documents, 0)
+        assert voc.index.count() == report.documents
+    finally:
+        voc.index.drop()  # type: ignore[attr-defined]
+        voc.close()
+
+
+def test_cli_analyse_reports_and_rejects_bad_input(spark: Any, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOC_HOME", str(work / "cli"))
+    source = work / "reviews.csv"
+    source.write_text("text,rating\n很好吃，下次还来,5\n,3\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["spark", "analyse", "--input", str(source), "--output", str(work / "cli-out"),
+                                 "--source", "review", "--json"])
+    assert result.exit_code == 0, result.output
+    assert {k: json.loads(result.stdout)[k] for k in ("rows", "documents", "rejected")} == \
+        {"rows": 2, "documents": 1, "rejected": 1}
+    bad = work / "bad.csv"
+    bad.write_text("txet\n好\n", encoding="utf-8")
+    result = runner.invoke(app, ["spark", "analyse", "--input", str(bad), "--output", str(work / "bad-out"),
+                                 "--source", "review"])
+    assert result.exit_code == 2 and "unknown input columns ['txet']" in result.output
