@@ -3,6 +3,7 @@ import { api, ApiError, clearKey, getKey, setKey } from "./api.js";
 import { searchView } from "./search.js";
 import { topicsView, topicView } from "./topics.js";
 import { indicatorsView } from "./indicators.js";
+import { ticketsView, ticketView } from "./tickets.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -55,7 +56,7 @@ async function login(key) {
   return true;
 }
 
-const VIEWS = { search: searchView, topics: topicsView, indicators: indicatorsView };
+const VIEWS = { search: searchView, topics: topicsView, indicators: indicatorsView, tickets: ticketsView };
 
 async function route() {
   if (!ctx.me) return;
@@ -69,6 +70,7 @@ async function route() {
   main.dataset.view = view;
   try {
     if (view === "topics" && id) await topicView(main, ctx, Number(id));
+    else if (view === "tickets" && id) await ticketView(main, ctx, Number(id));
     else await VIEWS[view](main, ctx, new URLSearchParams(query));
   } catch (exc) {
     ctx.showError(exc);
