@@ -53,6 +53,9 @@ async function login(key) {
   setKey(key);
   $("#role").textContent = `${ctx.me.role}${ctx.me.name ? " · " + ctx.me.name : ""}`;
   document.body.dataset.role = ctx.me.role;
+  // the data scope: every count and list the UI shows is already cut to it by the server
+  const scope = ctx.me.scope || [];
+  $("#scope").textContent = scope.length ? `范围 ${scope.join(" + ")}` : "范围 全部";
   return true;
 }
 
