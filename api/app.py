@@ -19,6 +19,7 @@ from api.docs_pages import install_docs
 from api.errors import COMMON_RESPONSES, install_error_handlers
 from api.metrics import MetricsMiddleware
 from api.routes import ROOT_ROUTERS, V1_ROUTERS
+from voc.alerts.schedule import Periodic
 from voc.settings import VocSettings
 
 API_PREFIX = "/v1"
@@ -79,9 +80,11 @@ def create_app(settings: VocSettings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Load the tokenizer and models before the first request, not during it.
         state.voc.analyze_many(["预热一下模型"])
+        schedule = Periodic(settings.alerts_interval_seconds, state.voc.alerts.run).start()
         try:
             yield
         finally:
+            schedule.stop()
             state.close()
 
     app = FastAPI(

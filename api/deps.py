@@ -48,7 +48,8 @@ class ApiState:
     @classmethod
     def from_settings(cls, settings: VocSettings) -> ApiState:
         # One process per server worker: ingest must not fork a process pool out of a threaded server.
-        voc = ApiVoc(settings.model_copy(update={"workers": 1}))
+        # Webhooks after an ingest go out from a background thread: a slow receiver never holds a request.
+        voc = ApiVoc(settings.model_copy(update={"workers": 1, "alerts_background_delivery": True}))
         jobs = JobRunner(jobs_engine(voc.store.engine, settings.home))
         return cls(settings=settings, voc=voc, keys=KeyStore(voc.store.engine), jobs=jobs,
                    limiter=RateLimiter(settings.api_rate_limit_per_minute, settings.api_rate_limit_burst),

@@ -75,6 +75,13 @@ ROUTE_CASES: list[Case] = [
     Case("POST", "/v1/tickets/{ticket_id}/status", ACTORS, {"json": {"status": "in_progress"}}, ok=(200, 409)),
     Case("POST", "/v1/tickets/{ticket_id}/comments", ACTORS, {"json": {"text": "矩阵"}}, ok=(201,)),
     Case("POST", "/v1/tickets/{ticket_id}/assign", ACTORS, {"json": {"owner": "华北大区"}}),
+    Case("GET", "/v1/alerts", READERS, {"params": {"status": "open"}}),
+    Case("GET", "/v1/alerts/rules", READERS),
+    Case("PUT", "/v1/alerts/rules", {"admin"}, {"json": {"rules": [{"name": "矩阵", "kind": "low_score"}]}}),
+    Case("POST", "/v1/alerts/rules", {"admin"}, {"json": {"rules": [{"name": "矩阵2", "kind": "escalation"}]}}),
+    Case("POST", "/v1/alerts/run", {"admin"}, {"json": {}}, ok=(202,)),
+    Case("GET", "/v1/alerts/deliveries", {"admin"}),
+    Case("GET", "/v1/alerts/{alert_id}", READERS, ok=(404,)),
     # Any valid key may ask; a job that is not its own is "not found" (404), never 403.
     Case("GET", "/v1/jobs/{job_id}", ALL, ok=(200, 404)),
     Case("GET", "/v1/me", ALL),  # who the key is, for the web UI
@@ -97,7 +104,7 @@ def ids(env: ApiEnv) -> dict[str, str]:
     env.app.state.voc_api.voc.indicators.import_tree(TREE, author="matrix")
     ticket = env.app.state.voc_api.voc.tickets.open("矩阵", "北京店", [doc_id], actor="matrix")
     return {"doc_id": doc_id, "job_id": job.json()["job_id"], "topic_id": "7", "suggestion_id": "s-0000000000",
-            "ticket_id": str(ticket.id)}
+            "ticket_id": str(ticket.id), "alert_id": "999999"}
 
 
 def _fill(value: Any, ids: dict[str, str]) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.routes import (
+    alerts,
     analyze,
     documents,
     drivers,
@@ -36,6 +37,7 @@ V1_ROUTERS: list[APIRouter] = [
     indicator_examples.router,
     suggestions.router,
     tickets.router,
+    alerts.router,
     jobs.router,
     me.router,
 ]
