@@ -81,9 +81,13 @@ def create_app(settings: VocSettings | None = None) -> FastAPI:
         # Load the tokenizer and models before the first request, not during it.
         state.voc.analyze_many(["预热一下模型"])
         schedule = Periodic(settings.alerts_interval_seconds, state.voc.alerts.run).start()
+        # Every worker may escalate: a ticket changed by another worker first is skipped (see TicketService).
+        escalation = Periodic(settings.ticket_escalate_every_s, state.voc.tickets.escalate,
+                              name="voc-tickets-escalate").start()
         try:
             yield
         finally:
+            escalation.stop()
             schedule.stop()
             state.close()
 

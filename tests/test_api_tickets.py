@@ -108,3 +108,23 @@ def test_unknown_ids_and_bad_input(env: ApiEnv) -> None:
 def test_reading_needs_read_and_acting_needs_act(env: ApiEnv) -> None:
     _post(env, "/v1/tickets", {"title": "t", "owner": "北京店"}, role="service", status=403)
     assert isinstance(_get(env, "/v1/tickets", role="service")["tickets"], list)
+
+
+def test_the_server_escalates_periodically(tmp_path_factory: pytest.TempPathFactory) -> None:
+    import threading
+
+    heard = threading.Event()
+    events: list[dict[str, Any]] = []
+
+    def notify(event: dict[str, Any]) -> None:
+        events.append(event)
+        heard.set()
+
+    home = tmp_path_factory.mktemp("tickets-serve") / "home"
+    with api_env(home, corpus=False, ticket_escalation=CHAIN, ticket_escalate_every_s=0.05,
+                 analysis_stages=[]) as env:
+        service = env.app.state.voc_api.voc.tickets
+        service.notify = notify
+        ticket = service.open("超时", "北京店", [], due_at=datetime.now() - timedelta(minutes=1), actor="test")
+        assert heard.wait(timeout=30), "the server's schedule never escalated the overdue ticket"
+    assert [(e["ticket_id"], e["to_owner"]) for e in events] == [(ticket.id, "华北大区")]
