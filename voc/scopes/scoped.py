@@ -196,7 +196,7 @@ class ScopedVoc:
         return [doc_id for doc_id in dict.fromkeys(ids) if doc_id not in visible]
 
     def tag_counts(self) -> dict[str, int]:
-        result = self.index.search(SearchQuery(facets=("tags",), facet_size=100_000, limit=1, highlight=False))
+        result = self.index.search(SearchQuery(facets=("tags",), facet_size=10_000, limit=1, highlight=False))
         return dict(result.facets.get("tags", {}))
 
     def ingest_records(self, items: Sequence[Any], origin: str = "api") -> list[Any]:
