@@ -306,3 +306,38 @@ def test_cli_flow_escalates_with_a_given_time(tmp_path: Path, monkeypatch: pytes
     assert [a["action"] for a in shown["audit"]] == ["opened", "status", "comment", "escalated", "notified"]
     report = json.loads(run("tickets", "report", "--json"))
     assert report["owners"][0]["owner"] == "北京朝阳店" and report["total"]["tickets"] == 1
+
+
+def test_a_long_evidence_list_keeps_the_first_documents(store: DocumentStore, clock: Clock) -> None:
+    extra = [Document(id=f"x{i:03d}", source="review", text=f"第{i}条", text_original=f"第{i}条") for i in range(250)]
+    with store.engine.begin() as conn:
+        conn.execute(insert(documents), [document_row(doc, None, T0) for doc in extra])
+    svc = TicketService(store.engine, clock=clock)
+    ticket = svc.open("上升的话题", "华北大区", [doc.id for doc in extra], actor="alerts")
+    assert ticket.evidence_ids == [f"x{i:03d}" for i in range(200)]
+    opened = svc.detail(ticket.id)["audit"][0]["detail"]
+    assert (opened["evidence"], opened["evidence_given"]) == (200, 250)
+
+
+def test_two_escalation_runs_at_once_escalate_once(store: DocumentStore, clock: Clock) -> None:
+    import threading
+
+    events: list[dict[str, Any]] = []
+    services = [TicketService(store.engine, clock=clock, next_level=lambda owner: {"s": "r"}.get(owner),
+                              notify=events.append) for _ in range(2)]
+    ids = [services[0].open(f"t{i}", "s", [], sla_hours=1, actor="a").id for i in range(20)]
+    start = threading.Barrier(2)
+    results: list[dict[str, Any]] = []
+
+    def run(service: TicketService) -> None:
+        start.wait()
+        results.append(service.escalate(T0 + timedelta(hours=2)))
+
+    threads = [threading.Thread(target=run, args=(service,)) for service in services]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    escalated = sorted(e["ticket_id"] for result in results for e in result["escalated"])
+    assert escalated == ids and sorted(e["ticket_id"] for e in events) == ids
+    assert all(services[0].get(i).level == 1 for i in ids)

@@ -88,9 +88,10 @@ class TicketService:
             return existing
         title = self._text(title, "title", MAX_TITLE_CHARS)
         owner = _owner(owner)
-        ids = list(dict.fromkeys(str(i).strip() for i in evidence_ids if str(i).strip()))
-        if len(ids) > MAX_EVIDENCE:
-            raise TicketError(f"at most {MAX_EVIDENCE} evidence documents per ticket (got {len(ids)})")
+        given = list(dict.fromkeys(str(i).strip() for i in evidence_ids if str(i).strip()))
+        # A rising-topic alert may cite thousands of documents: the ticket keeps the first ones (the audit
+        # entry says how many were given) rather than failing the alert that opens it.
+        ids = given[:MAX_EVIDENCE]
         rule_name, rule_sla = _rule_parts(rule)
         now = _naive(self.clock())
         hours = sla_hours if sla_hours is not None else rule_sla if rule_sla is not None else self.default_sla_hours
@@ -111,7 +112,7 @@ class TicketService:
                         {"ticket_id": ticket_id, "document_id": doc_id, "position": i} for i, doc_id in enumerate(ids)])
                 self._audit(conn, ticket_id, now, actor, "opened", None, TicketStatus.OPEN.value, {
                     "owner": owner, "due_at": iso(due), "sla_hours": hours, "alert_id": alert_id, "rule": rule_name,
-                    "evidence": len(ids)})
+                    "evidence": len(ids), "evidence_given": len(given)})
         except IntegrityError:
             # Two openers of the same alert at once: the loser returns the winner's ticket.
             if alert_id is not None and (existing := self._by_alert(alert_id)) is not None:
