@@ -38,6 +38,10 @@ def test_demo_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     drivers = report["drivers"]
     assert drivers["status"] == "ok" and drivers["overall"]["n"] > 300
     assert drivers["costs"] and all(d["low"] <= d["impact"] < 0 for d in drivers["costs"])
+    # the planted detractor survey raised one alert on ingest, and the alert opened a ticket for its store
+    [alert] = report["alerts"]
+    assert alert["detail"]["score"] == 1 and alert["detail"]["store"] == "惠万家浦东张江店"
+    assert alert["ticket"]["owner"] == "惠万家浦东张江店" and alert["ticket"]["status"] == "open"
 
     # at 80 columns the ingest table keeps its counts whole (file names fold instead)
     from io import StringIO
@@ -58,6 +62,7 @@ def test_demo_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     again = json.loads(runner.invoke(app, ["demo", "--json"]).stdout)
     assert sum(f["accepted"] for f in again["files"]) == 0  # idempotent
     assert again["documents"] == report["documents"]
+    assert [a["id"] for a in again["alerts"]] == [alert["id"]]  # nothing stored again, nothing fired again
 
 
 def test_no_detectable_pii_left_in_the_demo_store(tmp_path: Path) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import shutil
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from indexing import Filters
+from voc.alerts import load_rules
 from voc.cli.common import progress_bar
 from voc.cli.search import terminal_snippet
 from voc.demo import DEMO_FILES, demo_data_dir
@@ -22,6 +25,7 @@ from voc.text.pii import PLACEHOLDERS
 
 DEMO_SEARCHES: tuple[tuple[str, str | None], ...] = (("快递柜 收费", None), ("宽带 断网", "hotline"), ("物业费", None))
 DEMO_TAG = ("快递柜投诉", "快递柜")
+DEMO_ALERT_RULES = Path(__file__).parent / "demo" / "alert_rules.yaml"
 
 
 def run_demo(service: Voc, *, fresh: bool = False, show_progress: bool = True) -> dict[str, Any]:
@@ -34,6 +38,7 @@ def run_demo(service: Voc, *, fresh: bool = False, show_progress: bool = True) -
     data_dir = demo_data_dir()
     files: list[dict[str, Any]] = []
     total_rows = sum(f.rows for f in DEMO_FILES)
+    service.alerts.import_rules(load_rules(DEMO_ALERT_RULES))  # before ingest: rules fire as documents are stored
     with progress_bar("demo ingest", total_rows, enabled=show_progress, waiting="loading models") as advance:
         for demo_file in DEMO_FILES:
             options = ColumnOptions(text_col=demo_file.text_col, id_col=demo_file.id_col,
@@ -54,6 +59,7 @@ def run_demo(service: Voc, *, fresh: bool = False, show_progress: bool = True) -
         "searches": [_search_example(service, query, source) for query, source in DEMO_SEARCHES],
         "topics": topics,
         "drivers": _drivers(service),
+        "alerts": _alerts(service),
         "tags": service.tag_counts(),
         "new_words": _new_words(service),
     }
@@ -161,6 +167,30 @@ def _print_drivers(found: dict[str, Any], console: Console) -> None:
                           f"{item['high']:+.1f}): {item['label']} ({item['volume']} surveys)", highlight=False)
 
 
+def _alerts(service: Voc) -> list[dict[str, Any]]:
+    """The alerts the demo rules raised on ingest, each with the ticket it opened."""
+    found = []
+    for rule in load_rules(DEMO_ALERT_RULES):
+        for alert in service.alerts.alerts(rule=rule.name):
+            ticket = service.tickets.get(int(alert["ticket_id"])) if alert["ticket_id"] else None
+            found.append({**alert, "ticket": None if ticket is None else {
+                "id": ticket.id, "owner": ticket.owner, "status": str(ticket.status.value),
+                "due_at": ticket.due_at.isoformat(timespec="minutes")}})
+    return found
+
+
+def _print_alerts(alerts: list[dict[str, Any]], console: Console) -> None:
+    for alert in alerts:
+        console.print(f"\n[bold red]alert[/] #{alert['id']} {escape(alert['title'])} (rule {escape(alert['rule'])})",
+                      highlight=False)
+        for snippet in alert["snippets"]:
+            console.print(f"  {snippet}", highlight=False, markup=False)
+        ticket = alert.get("ticket")
+        if ticket:
+            console.print(f"  opened ticket #{ticket['id']} for {escape(ticket['owner'])}, {ticket['status']}, "
+                          f"due {ticket['due_at'].replace('T', ' ')}", highlight=False)
+
+
 def _one_line(text: str, width: int = 90) -> str:
     flat = " / ".join(part.strip() for part in text.splitlines() if part.strip())
     return flat if len(flat) <= width else flat[:width] + "…"
@@ -214,6 +244,7 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         console.print(f"  [bold red]emerging[/] {item['topic_id']} {item['label']}: {item['count']} in the newest week "
                       f"vs {item['baseline_mean']}/week before (p={item['p_value']:.1e})", highlight=False)
     _print_drivers(report["drivers"], console)
+    _print_alerts(report.get("alerts", []), console)
     console.print("\ntags: " + ", ".join(f"{k} ({v})" for k, v in report["tags"].items()), highlight=False)
     console.print("new-word candidates for the user dictionary: " + " ".join(report["new_words"]),
                   highlight=False)

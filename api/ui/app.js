@@ -4,6 +4,7 @@ import { searchView } from "./search.js";
 import { topicsView, topicView } from "./topics.js";
 import { indicatorsView } from "./indicators.js";
 import { ticketsView, ticketView } from "./tickets.js";
+import { alertsView } from "./alerts.js";
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -59,7 +60,8 @@ async function login(key) {
   return true;
 }
 
-const VIEWS = { search: searchView, topics: topicsView, indicators: indicatorsView, tickets: ticketsView };
+const VIEWS = { search: searchView, topics: topicsView, indicators: indicatorsView, tickets: ticketsView,
+  alerts: alertsView };
 
 async function route() {
   if (!ctx.me) return;
