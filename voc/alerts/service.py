@@ -108,15 +108,11 @@ class AlertService:
             return self._evaluator[1]
 
     def _fire(self, firings: Sequence[Firing]) -> list[int]:
-        fired = []
-        for firing in firings:
-            alert_id = self.store.fire(firing, self._clock())
-            if alert_id is None:
-                continue
-            fired.append(alert_id)
+        fired = self.store.fire(firings, self._clock())
+        for alert_id, firing in fired:
             if firing.rule.ticket and self.open_ticket:
                 self._ticket(alert_id, firing.rule)
-        return fired
+        return [alert_id for alert_id, _ in fired]
 
     def _ticket(self, alert_id: int, rule: AlertRule) -> None:
         alert = self.store.get(alert_id)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from voc.alerts.evaluate import Firing
 from voc.alerts.rules import AlertRule
@@ -38,29 +38,45 @@ class AlertStore:
                      "updated_at": now} for r in rules])
 
     # --- alerts -------------------------------------------------------------------------------
-    def fire(self, firing: Firing, now: datetime) -> int | None:
-        """Store the firing as an alert unless the same rule fired for the same subject within its
-        cooldown; queue one delivery per webhook of the rule. Returns the new alert's id, or None."""
-        rule = firing.rule
+    def fire(self, firings: Sequence[Firing], now: datetime) -> list[tuple[int, Firing]]:
+        """Store each firing as an alert unless the same rule fired for the same subject within its
+        cooldown (earlier in this call included); queue one delivery per webhook of the rule. One
+        transaction for all of them (a batch of ingested documents). Returns (alert id, firing) pairs."""
+        if not firings:
+            return []
+        names = sorted({firing.rule.name for firing in firings})
+        fired: list[tuple[int, Firing]] = []
         with self.engine.begin() as conn:
-            # A write first: it takes SQLite's write lock (a row lock on PostgreSQL) before the dedupe read,
+            # A write first: it takes SQLite's write lock (row locks on PostgreSQL) before the dedupe read,
             # so two processes firing the same rule cannot both see "not fired yet".
-            conn.execute(update(alert_rules).where(alert_rules.c.name == rule.name)
-                         .values(kind=alert_rules.c.kind))
-            last = conn.scalar(select(alerts.c.fired_at).where(alerts.c.rule == rule.name,
-                                                               alerts.c.subject == firing.subject)
-                               .order_by(alerts.c.fired_at.desc()).limit(1))
-            if last is not None and now - last < rule.cooldown:
-                return None
-            alert_id = int(conn.execute(insert(alerts).values(
-                rule=rule.name, kind=rule.kind, subject=firing.subject[:300], title=firing.title[:1000],
-                status="open", fired_at=now, document_ids=firing.document_ids, snippets=firing.snippets,
-                detail=firing.detail)).inserted_primary_key[0])
-            if rule.webhooks:
-                conn.execute(insert(alert_deliveries), [
-                    {"alert_id": alert_id, "webhook": name, "status": "pending", "attempts": 0,
-                     "created_at": now, "updated_at": now} for name in rule.webhooks])
-        return alert_id
+            conn.execute(update(alert_rules).where(alert_rules.c.name.in_(names)).values(kind=alert_rules.c.kind))
+            last = self._last_fired(conn, names, sorted({firing.subject[:300] for firing in firings}))
+            for firing in firings:
+                key = (firing.rule.name, firing.subject[:300])
+                previous = last.get(key)
+                if previous is not None and now - previous < firing.rule.cooldown:
+                    continue
+                last[key] = now
+                alert_id = int(conn.execute(insert(alerts).values(
+                    rule=firing.rule.name, kind=firing.rule.kind, subject=key[1], title=firing.title[:1000],
+                    status="open", fired_at=now, document_ids=firing.document_ids, snippets=firing.snippets,
+                    detail=firing.detail)).inserted_primary_key[0])
+                if firing.rule.webhooks:
+                    conn.execute(insert(alert_deliveries), [
+                        {"alert_id": alert_id, "webhook": name, "status": "pending", "attempts": 0,
+                         "created_at": now, "updated_at": now} for name in firing.rule.webhooks])
+                fired.append((alert_id, firing))
+        return fired
+
+    @staticmethod
+    def _last_fired(conn: Any, rules: list[str], subjects: list[str]) -> dict[tuple[str, str], datetime]:
+        last: dict[tuple[str, str], datetime] = {}
+        for offset in range(0, len(subjects), 500):  # SQLite's bound-parameter limit
+            query = (select(alerts.c.rule, alerts.c.subject, func.max(alerts.c.fired_at))
+                     .where(alerts.c.rule.in_(rules), alerts.c.subject.in_(subjects[offset:offset + 500]))
+                     .group_by(alerts.c.rule, alerts.c.subject))
+            last.update({(rule, subject): at for rule, subject, at in conn.execute(query)})
+        return last
 
     def set_ticket(self, alert_id: int, ticket_id: str) -> None:
         with self.engine.begin() as conn:
