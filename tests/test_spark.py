@@ -26,7 +26,7 @@ from voc.cli.main import app  # noqa: E402
 from voc.ingest.frame import analyse_frame, document_from_output  # noqa: E402
 from voc.service import Voc  # noqa: E402
 from voc.settings import VocSettings  # noqa: E402
-from voc.spark import analyse, index, load, spark_session  # noqa: E402
+from voc.spark import AnalyseReport, index, load, spark_session  # noqa: E402
 
 LONG = "这家店的外卖送得特别慢，等了一个多小时才到，饭菜都凉透了，客服电话也一直打不通，以后再也不会点了"
 
@@ -70,12 +70,17 @@ def rows(work: Path) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def analysed(spark: Any, work: Path, settings: VocSettings, rows: list[dict[str, Any]]) -> tuple[Path, Any]:
+def analysed(spark: Any, work: Path, settings: VocSettings, rows: list[dict[str, Any]]) -> tuple[Path, AnalyseReport]:
+    """The sample through `voc spark analyse` (the CLI, in this process: it reuses the module's session)."""
     source = work / "input.jsonl"
     source.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
     output = work / "out"
-    report = analyse(spark, str(source), str(output), settings)
-    return output, report
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOC_HOME", str(settings.home))
+        result = CliRunner().invoke(app, ["spark", "analyse", "--input", str(source), "--output", str(output),
+                                          "--master", "local[2]", "--json"])
+    assert result.exit_code == 0, result.output
+    return output, AnalyseReport(**json.loads(result.stdout))
 
 
 def _documents(frame: Any) -> dict[str, dict[str, Any]]:
@@ -168,18 +173,15 @@ def test_index_into_elasticsearch(spark: Any, analysed: tuple[Path, Any], work: 
         voc.close()
 
 
-def test_cli_analyse_reports_and_rejects_bad_input(spark: Any, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_rejects_bad_input_before_any_work(spark: Any, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VOC_HOME", str(work / "cli"))
-    source = work / "reviews.csv"
-    source.write_text("text,rating\n很好吃，下次还来,5\n,3\n", encoding="utf-8")
     runner = CliRunner()
-    result = runner.invoke(app, ["spark", "analyse", "--input", str(source), "--output", str(work / "cli-out"),
-                                 "--source", "review", "--json"])
-    assert result.exit_code == 0, result.output
-    assert {k: json.loads(result.stdout)[k] for k in ("rows", "documents", "rejected")} == \
-        {"rows": 2, "documents": 1, "rejected": 1}
     bad = work / "bad.csv"
-    bad.write_text("txet\n好\n", encoding="utf-8")
+    bad.write_text("txet,rating\n好,5\n", encoding="utf-8")
     result = runner.invoke(app, ["spark", "analyse", "--input", str(bad), "--output", str(work / "bad-out"),
                                  "--source", "review"])
     assert result.exit_code == 2 and "unknown input columns ['txet']" in result.output
+    result = runner.invoke(app, ["spark", "analyse", "--input", str(work / "missing.csv"), "--output",
+                                 str(work / "bad-out")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert not (work / "bad-out").exists()

@@ -47,7 +47,7 @@ def analyse_command(
 ) -> None:
     """Normalise, mask PII, tokenise, fingerprint, sentiment and topics for every row (the batch function
     `analyse_frame` on the executors), flag near-duplicates, write partitioned Parquet."""
-    from voc.spark.analyse import analyse, input_format
+    from voc.spark.analysis import analyse, input_format
 
     service = open_service()
     try:
@@ -55,10 +55,14 @@ def analyse_command(
     except ValueError as exc:
         raise common.fail(str(exc)) from None
     spark = _session(master, hive=kind == "table")
+    from pyspark.errors import AnalysisException
+
     try:
         report = analyse(spark, input_path, output, service.settings, source=source, fmt=kind)
     except ValueError as exc:
         raise common.fail(str(exc)) from None
+    except AnalysisException as exc:  # a table or path Spark cannot find: its first line says which
+        raise common.fail(str(exc).splitlines()[0]) from None
     _done(report.to_dict(), as_json)
 
 

@@ -6,7 +6,7 @@
     index(spark, "out/", settings)                        # into Elasticsearch (or the embedded index)
 """
 
-from voc.spark.analyse import AnalyseReport, analyse
+from voc.spark.analysis import AnalyseReport, analyse
 from voc.spark.session import SparkUnavailable, spark_session
 from voc.spark.sinks import IndexReport, LoadReport, index, load
 

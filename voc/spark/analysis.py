@@ -54,14 +54,15 @@ def input_format(source: str, fmt: str | None) -> str:
             raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         return fmt
     path = Path(source)
+    remote = "://" in source  # hdfs://, s3a://, abfss://: Spark reads it; nothing to check here
+    if not remote and not path.exists() and (path.suffix.lower() in _SUFFIXES or "/" in source or "\\" in source):
+        raise ValueError(f"{source} does not exist")
     if path.suffix.lower() in _SUFFIXES:
         return _SUFFIXES[path.suffix.lower()]
-    if path.is_dir():
+    if remote or path.is_dir():
         return "parquet"
     if path.exists():
         raise ValueError(f"cannot tell the format of {source}; give --format ({', '.join(FORMATS)})")
-    if "/" in source or "\\" in source:
-        raise ValueError(f"{source} does not exist")
     return "table"
 
 
