@@ -82,7 +82,8 @@ def create_app(settings: VocSettings | None = None) -> FastAPI:
         state.voc.analyze_many(["预热一下模型"])
         schedule = Periodic(settings.alerts_interval_seconds, state.voc.alerts.run).start()
         # Every worker may escalate: a ticket changed by another worker first is skipped (see TicketService).
-        escalation = Periodic(settings.ticket_escalate_every_s, state.voc.tickets.escalate,
+        # Looked up at each round: bad ticket settings fail the rounds (logged), not the server's start.
+        escalation = Periodic(settings.ticket_escalate_every_s, lambda: state.voc.tickets.escalate(),
                               name="voc-tickets-escalate").start()
         try:
             yield

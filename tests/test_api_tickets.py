@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -128,3 +129,12 @@ def test_the_server_escalates_periodically(tmp_path_factory: pytest.TempPathFact
         ticket = service.open("超时", "北京店", [], due_at=datetime.now() - timedelta(minutes=1), actor="test")
         assert heard.wait(timeout=30), "the server's schedule never escalated the overdue ticket"
     assert [(e["ticket_id"], e["to_owner"]) for e in events] == [(ticket.id, "华北大区")]
+
+
+def test_a_broken_escalation_chain_is_a_503_that_names_no_path(tmp_path: Path) -> None:
+    chain = tmp_path / "secret-dir" / "chain.yaml"  # missing
+    with api_env(tmp_path / "home", corpus=False, ticket_escalation=str(chain), analysis_stages=[]) as env:
+        response = env.client.get("/v1/tickets", headers=env.headers("admin"))
+        assert response.status_code == 503 and "secret-dir" not in response.text
+        assert response.json()["error"]["code"] == "unavailable"
+        assert env.client.get("/readyz").status_code == 200  # the rest of the server keeps working

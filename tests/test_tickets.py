@@ -306,6 +306,9 @@ def test_cli_flow_escalates_with_a_given_time(tmp_path: Path, monkeypatch: pytes
     assert [a["action"] for a in shown["audit"]] == ["opened", "status", "comment", "escalated", "notified"]
     report = json.loads(run("tickets", "report", "--json"))
     assert report["owners"][0]["owner"] == "北京朝阳店" and report["total"]["tickets"] == 1
+    monkeypatch.setenv("VOC_TICKET_ESCALATION", str(tmp_path / "missing.yaml"))
+    result = runner.invoke(app, ["tickets", "list"])
+    assert result.exit_code == 2 and "VOC_TICKET_ESCALATION: no file" in result.stderr
 
 
 def test_a_long_evidence_list_keeps_the_first_documents(store: DocumentStore, clock: Clock) -> None:

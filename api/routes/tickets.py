@@ -3,6 +3,7 @@ comments, reassignment, escalation of overdue tickets, and the per-owner report.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,10 +18,11 @@ from api.deps import State, require
 from api.errors import ApiError, ErrorResponse
 from api.routes.indicators import actor
 from api.schemas import DocId, Strict, _no_controls, _valid_unicode
-from voc.tickets import InvalidTransition, TicketError, TicketNotFound, TicketService
+from voc.tickets import InvalidTransition, TicketConfigError, TicketError, TicketNotFound, TicketService
 from voc.tickets.service import MAX_COMMENT_CHARS, MAX_EVIDENCE, MAX_OWNER_CHARS, MAX_SLA_HOURS, MAX_TITLE_CHARS
 
 router = APIRouter(tags=["tickets"])
+log = logging.getLogger("voc.api")
 
 StatusName = Literal["open", "in_progress", "resolved", "closed"]
 TicketId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Ticket id.")]
@@ -176,6 +178,10 @@ def ticket_errors() -> Iterator[None]:
         yield
     except TicketNotFound as exc:
         raise ApiError(404, str(exc)) from None
+    except TicketConfigError:
+        log.warning("tickets are misconfigured", exc_info=True)  # the message may name a server path
+        raise ApiError(503, "tickets are not available: the server's ticket settings are invalid (see its log)",
+                       headers={"Retry-After": "60"}) from None
     except InvalidTransition as exc:
         raise ApiError(409, str(exc), details={"status": exc.current.value, "allowed": exc.allowed}) from None
     except TicketError as exc:
@@ -196,9 +202,9 @@ def list_tickets(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
-    service = _service(state)
-    now = service.clock()
     with ticket_errors():
+        service = _service(state)
+        now = service.clock()
         found = service.list(status=status, owner=owner, overdue=overdue, owners=scope_owners(key), now=now,
                              limit=limit, offset=offset)
     return {"tickets": [ticket.to_dict(now) for ticket in found]}
@@ -207,8 +213,8 @@ def list_tickets(
 @router.post("/tickets", status_code=201, response_model=TicketOut, summary="Open a ticket",
              responses={200: {"model": TicketOut, "description": "already opened from this alert_id"}})
 def open_ticket(body: TicketOpenIn, state: State, key: Annotated[ApiKey, Depends(require("act"))]) -> Any:
-    service = _service(state)
     with ticket_errors():
+        service = _service(state)
         existing = service.find_by_alert(body.alert_id) if body.alert_id else None
         if existing is not None:
             return JSONResponse(existing.to_dict(service.clock()), status_code=200)
@@ -247,8 +253,8 @@ def get_ticket(ticket_id: TicketId, state: State, key: Annotated[ApiKey, Depends
              summary="Move a ticket along open → in_progress → resolved → closed, or reopen it")
 def set_status(ticket_id: TicketId, body: StatusIn, state: State,
                key: Annotated[ApiKey, Depends(require("act"))]) -> dict[str, Any]:
-    service = _service(state)
     with ticket_errors():
+        service = _service(state)
         ticket = service.set_status(ticket_id, body.status, actor=actor(key), note=body.note,
                                     owners=scope_owners(key))
     return ticket.to_dict(service.clock())
@@ -266,7 +272,7 @@ def add_comment(ticket_id: TicketId, body: CommentIn, state: State,
              summary="Hand a ticket to another owner")
 def assign(ticket_id: TicketId, body: AssignIn, state: State,
            key: Annotated[ApiKey, Depends(require("act"))]) -> dict[str, Any]:
-    service = _service(state)
     with ticket_errors():
+        service = _service(state)
         ticket = service.assign(ticket_id, body.owner, actor=actor(key), owners=scope_owners(key))
     return ticket.to_dict(service.clock())

@@ -6,8 +6,15 @@ overdue ticket escalates one level up the organisation (``next_level``) and the 
 """
 
 from voc.tickets.escalation import ChainNextLevel, load_chain
-from voc.tickets.model import InvalidTransition, Ticket, TicketError, TicketNotFound, TicketStatus
+from voc.tickets.model import (
+    InvalidTransition,
+    Ticket,
+    TicketConfigError,
+    TicketError,
+    TicketNotFound,
+    TicketStatus,
+)
 from voc.tickets.service import TicketService
 
-__all__ = ["ChainNextLevel", "InvalidTransition", "Ticket", "TicketError", "TicketNotFound", "TicketService",
-           "TicketStatus", "load_chain"]
+__all__ = ["ChainNextLevel", "InvalidTransition", "Ticket", "TicketConfigError", "TicketError", "TicketNotFound",
+           "TicketService", "TicketStatus", "load_chain"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from voc.tickets.model import TicketError
+from voc.tickets.model import TicketConfigError
 
 NextLevel = Callable[[str], str | None]
 Notify = Callable[[dict[str, Any]], None]
@@ -43,17 +43,17 @@ def load_chain(value: str | None) -> dict[str, str]:
     if text[0] not in "{[":  # inline JSON; anything else names a file
         path = Path(text).expanduser()
         if not path.is_file():
-            raise TicketError(f"VOC_TICKET_ESCALATION: no file {path} (give a YAML/JSON file or inline JSON)")
+            raise TicketConfigError(f"VOC_TICKET_ESCALATION: no file {path} (give a YAML/JSON file or inline JSON)")
         text = path.read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)  # YAML is a superset of JSON: one parser reads both
     except yaml.YAMLError as exc:
-        raise TicketError(f"VOC_TICKET_ESCALATION: not YAML/JSON ({exc.__class__.__name__})") from None
+        raise TicketConfigError(f"VOC_TICKET_ESCALATION: not YAML/JSON ({exc.__class__.__name__})") from None
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str | int) and isinstance(v, str | int)
                                              for k, v in data.items()):
-        raise TicketError("VOC_TICKET_ESCALATION must map each node name to its parent's name")
+        raise TicketConfigError("VOC_TICKET_ESCALATION must map each node name to its parent's name")
     chain = {str(k).strip(): str(v).strip() for k, v in data.items()}
     _check_acyclic(chain)
     return chain
@@ -66,7 +66,7 @@ def _check_acyclic(chain: Mapping[str, str]) -> None:
         node = chain.get(start)
         while node is not None and node in chain:
             if node in seen:
-                raise TicketError(f"VOC_TICKET_ESCALATION has a cycle through {node!r}")
+                raise TicketConfigError(f"VOC_TICKET_ESCALATION has a cycle through {node!r}")
             seen.add(node)
             node = chain[node]
 

@@ -30,6 +30,10 @@ class TicketError(ValueError):
     """Input the service cannot take (unknown documents, an empty title, a bad SLA): the API's 422."""
 
 
+class TicketConfigError(TicketError):
+    """The server's ticket settings are unusable (an escalation chain that cannot be read): not the caller's fault."""
+
+
 class TicketNotFound(LookupError):
     """No such ticket, or one outside the caller's scope (the same answer: a scope does not leak ids)."""
 
