@@ -34,19 +34,24 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from sqlalchemy import insert
+
     from api.auth import ROLES, KeyStore
-    from voc.ingest.batch import RecordItem
+    from voc.documents import Document
     from voc.service import Voc
     from voc.settings import VocSettings
+    from voc.store import document_row, documents
 
     home = tmp_path_factory.mktemp("ui-tickets") / "home"
     voc = Voc(VocSettings(home=home, workers=1, analysis_stages=[]))
     try:
-        text = "外卖送到都凉了，骑手电话13812345678打不通"
-        item = RecordItem(source="review", fields={"id": "u1", "store": "北京店", "text": text})
-        results = voc.ingest_records([item])
-        doc_id = results[0].id
+        # Stored as ingest stores it: the masked text, and an original the UI must never show.
+        doc_id = "u1"
+        doc = Document(id=doc_id, source="review", store="北京店", text="外卖送到都凉了，骑手电话[手机号]打不通",
+                       text_original="外卖送到都凉了，骑手电话13812345678打不通（原文）")
         now = datetime.now()
+        with voc.store.engine.begin() as conn:
+            conn.execute(insert(documents), [document_row(doc, None, now)])
         late = voc.tickets.open("外卖超时投诉", "北京店", [doc_id], due_at=now - timedelta(hours=1), actor="ui-test")
         voc.tickets.open("包装破损", "上海店", [], sla_hours=48, actor="ui-test")
         keys = {role: KeyStore(voc.store.engine).create(role, name=f"ui {role}")[0] for role in ROLES}
@@ -98,12 +103,15 @@ def test_inbox_highlights_overdue_and_works_a_ticket(browser: Any, server: dict[
     expect(page.locator("#ticket-table tbody tr")).to_have_count(2)
     expect(page.locator("#ticket-table tr.overdue")).to_have_count(1)
     expect(page.locator("#ticket-table tr.overdue")).to_contain_text("外卖超时投诉")
+    # the report: one row per owner plus the total; the overdue ticket already missed its SLA
+    expect(page.locator("#ticket-report tbody tr")).to_have_count(3)
+    expect(page.locator("#ticket-report tbody tr", has_text="北京店")).to_contain_text("0.0%")
     page.check("#ticket-filters input[name=overdue]")
     page.click("#ticket-filters button[type=submit]")
     expect(page.locator("#ticket-table tbody tr")).to_have_count(1)
     page.locator("#ticket-table tr.overdue a").click()
     expect(page.locator("#evidence li")).to_contain_text("外卖送到都凉了")
-    assert "13812345678" not in page.content()
+    assert "13812345678" not in page.content() and "原文" not in page.content()
     page.click("#status-actions button[data-status=in_progress]")
     expect(page.locator("#ticket-status")).to_contain_text("in progress")
     expect(page.locator("#status-actions button[data-status=resolved]")).to_be_visible()

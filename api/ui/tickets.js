@@ -2,7 +2,7 @@
 // ticket (evidence, comments, audit trail, the status buttons its state allows, comment and reassign forms).
 // Every value from the server goes through esc() or textContent: titles and comments are user text.
 import { api } from "./api.js";
-import { el, esc } from "./util.js";
+import { el, esc, pct } from "./util.js";
 
 const STATUS = { open: "待处理 open", in_progress: "处理中 in progress", resolved: "已解决 resolved", closed: "已关闭 closed" };
 // The flow: what each state may become (the server enforces it; the buttons only offer these).
@@ -19,8 +19,10 @@ const when = (ts) => (ts ? String(ts).replace("T", " ").slice(0, 16) : "–");
 
 export async function ticketsView(main, ctx, params) {
   const filters = { status: params.get("status") || "", owner: params.get("owner") || "", overdue: params.get("overdue") === "1" };
-  const { tickets } = await api("/tickets", { params: { status: filters.status, owner: filters.owner,
-    overdue: filters.overdue || undefined, limit: 500 } });
+  const [{ tickets }, report] = await Promise.all([
+    api("/tickets", { params: { status: filters.status, owner: filters.owner, overdue: filters.overdue || undefined, limit: 500 } }),
+    api("/tickets/report").catch(() => null),
+  ]);
   const section = el(`<section class="tickets"><h2>工单 <small>Tickets</small> <span class="muted" id="ticket-count"></span></h2>
     <form class="ticket-filters" id="ticket-filters">
       <label>状态 Status <select name="status"><option value="">全部 all</option>
@@ -53,7 +55,22 @@ export async function ticketsView(main, ctx, params) {
       <td>${when(t.due_at)}${t.overdue ? ' <span class="badge warn">超时 overdue</span>' : ""}</td>
       <td class="n">${t.level}</td></tr>`));
   }
+  if (report && report.owners.length) section.append(reportTable(report));
   main.append(section);
+}
+
+const hours = (x) => (x == null ? "–" : x.toFixed(1));
+
+// Per owner the tickets were opened for: resolution time and the share resolved by the first due time.
+function reportTable(report) {
+  const rows = [...report.owners, { ...report.total, owner: "合计 all" }];
+  return el(`<div class="ticket-report"><h3>处理时效 <small>Resolution and SLA by owner</small></h3>
+    <table class="grid" id="ticket-report"><thead><tr><th>负责人 Owner</th><th class="n">工单 Tickets</th>
+      <th class="n">已解决 Resolved</th><th class="n">中位 Median h</th><th class="n">P90 h</th>
+      <th class="n">按时解决率 SLA met</th></tr></thead><tbody>${rows.map((r) => `<tr><td>${esc(r.owner)}</td>
+      <td class="n">${r.tickets}</td><td class="n">${r.resolved}</td><td class="n">${hours(r.median_resolution_hours)}</td>
+      <td class="n">${hours(r.p90_resolution_hours)}</td><td class="n">${pct(r.sla_compliance)}</td></tr>`).join("")}
+    </tbody></table></div>`);
 }
 
 export async function ticketView(main, ctx, id) {
