@@ -316,3 +316,19 @@ def test_data_without_time_hides_the_date_filter_and_says_why(browser: Any, serv
     expect(page.locator("#no-time")).to_be_visible()
     expect(page.locator("svg.chart")).to_have_count(0)
     shot(page, server, "no-time")
+
+
+def test_alerts_view_shows_the_planted_alert_its_evidence_and_ticket(browser: Any, server: Server) -> None:
+    expect = sync_api.expect
+    [alert] = server.get("/v1/alerts")["alerts"]  # the demo's planted low-score survey
+    page = open_page(browser, server, "researcher", "#/alerts")
+    item = page.locator(f"#alert-list li[data-alert='{alert['id']}']")
+    expect(item).to_contain_text("惠万家浦东张江店")
+    expect(item.locator(".quotes li")).to_have_text(alert["snippets"])
+    expect(item.locator(f"a[href='#/tickets/{alert['ticket_id']}']")).to_be_visible()
+    expect(page.locator("#rule-table tbody tr")).to_have_count(len(server.get("/v1/alerts/rules")["rules"]))
+    expect(page.locator("#delivery-table")).to_have_count(0)  # the delivery log is for admins
+    shot(page, server, "alerts")
+    admin = open_page(browser, server, "admin", "#/alerts")
+    expect(admin.locator("#delivery-table")).to_be_visible()
+    shot(admin, server, "alerts-admin")
