@@ -26,10 +26,12 @@ class Impacts:
     high: np.ndarray
 
 
-def _without(total: np.ndarray, sums: np.ndarray, n: float, volume: np.ndarray) -> np.ndarray:
+def _without(total: np.ndarray, sums: np.ndarray, n: np.ndarray, volume: np.ndarray) -> np.ndarray:
+    """The mean without the theme's documents; ``total`` and ``n`` per resample (or scalars)."""
+    left = n[..., None] - volume
     with np.errstate(divide="ignore", invalid="ignore"):
-        rest = (total[..., None] - sums) / (n - volume)
-    return np.where(n - volume > 0, rest, np.nan)
+        rest = (total[..., None] - sums) / left
+    return np.where(left > 0, rest, np.nan)
 
 
 def impacts(present: sparse.spmatrix, y: np.ndarray, *, resamples: int = 1000, seed: int = 0) -> Impacts:
@@ -41,14 +43,14 @@ def impacts(present: sparse.spmatrix, y: np.ndarray, *, resamples: int = 1000, s
     total = np.asarray(counts @ yu)
     volume = counts @ x
     sums = counts @ xy
-    without = _without(total, sums, n, volume)
+    without = _without(total, sums, np.asarray(n), volume)
     impact = total / n - without
     overall_draws, impact_draws = [], []
     for weights in resample_weights(patterns, resamples, seed):
-        draw_total = weights @ yu
-        draw_volume = weights @ x
-        overall_draws.append(draw_total / n)
-        impact_draws.append(draw_total[:, None] / n - _without(draw_total, weights @ xy, n, draw_volume))
+        draw_total, draw_n = weights @ yu, weights.sum(axis=1)
+        draw_overall = draw_total / draw_n
+        overall_draws.append(draw_overall)
+        impact_draws.append(draw_overall[:, None] - _without(draw_total, weights @ xy, draw_n, weights @ x))
     low, high = interval(np.vstack(impact_draws)) if impact_draws else (impact, impact)
     overall_low, overall_high = interval(np.concatenate(overall_draws)) if overall_draws else (total / n,) * 2
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 from voc.drivers.resample import Patterns, compress, interval, resample_weights
 
 TOP_THEMES = 15
 RIDGE_ALPHA = 1.0  # in document units (sum of squares): negligible at real volumes, decisive for collinear columns
+SPARSE_FROM = 200_000  # pattern cells from which the fits use sparse cross-products
 EIGEN_FLOOR = 1e-8  # relative weights on a (near) singular correlation matrix: themes always raised together
 
 
@@ -72,23 +74,33 @@ def build_columns(present: sparse.csr_matrix, negative: sparse.csr_matrix, chose
     return Columns(matrix=matrix, owner=owner, kind=kind)
 
 
-def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float = RIDGE_ALPHA) -> Fit:
-    """Weighted ridge and relative weights of y on the columns of x (w: documents per row)."""
+def fit(x: np.ndarray | sparse.spmatrix, y: np.ndarray, w: np.ndarray, alpha: float = RIDGE_ALPHA) -> Fit:
+    """Weighted ridge and relative weights of y on the columns of x (w: documents per row).
+
+    Raw cross-products, then centred: on a sparse ``x`` (a document mentions few themes) a fit costs what
+    the mentions cost, not rows x columns squared."""
     total = w.sum()
-    mx = w @ x / total
-    my = w @ y / total
-    xc, yc = x - mx, y - my
-    sxx = (xc.T * w) @ xc
-    sxy = (xc.T * w) @ yc
-    syy = float((yc * w) @ yc)
+    sx = x.T @ w
+    sy = float(w @ y)
+    if sparse.issparse(x):
+        weighted = sparse.csr_matrix(x.multiply(w[:, None]))
+        raw = (x.T @ weighted).toarray()
+    else:
+        weighted = x * w[:, None]
+        raw = x.T @ weighted
+    sxx = raw - np.outer(sx, sx) / total
+    sxy = weighted.T @ y - sx * sy / total
+    syy = float(w @ (y * y)) - sy * sy / total
     p = x.shape[1]
-    if syy <= 0 or p == 0:
+    if syy <= 1e-9 * max(total, 1.0) or p == 0:
         return Fit(np.zeros(p), np.zeros(p), 0.0)
     effects = np.linalg.solve(sxx + alpha * np.eye(p), sxy)
     sse = syy - 2 * effects @ sxy + effects @ sxx @ effects
-    sd = np.sqrt(np.diag(sxx))
-    sd[sd == 0] = 1.0
+    constant = np.diag(sxx) <= 1e-9 * total  # a theme no document of this resample mentions (or all do)
+    sd = np.sqrt(np.where(constant, 1.0, np.diag(sxx)))
     corr = sxx / np.outer(sd, sd)
+    corr[constant, :] = corr[:, constant] = 0.0
+    corr[constant, constant] = 1.0  # uncorrelated with everything: no part of R^2
     r_xy = sxy / (sd * np.sqrt(syy))
     values, vectors = np.linalg.eigh(corr)
     values = np.maximum(values, EIGEN_FLOOR)
@@ -125,20 +137,25 @@ def key_drivers(present: sparse.csr_matrix, negative: sparse.csr_matrix, y: np.n
         empty = np.zeros(0)
         return KeyDrivers(columns, Fit(empty, empty, 0.0), empty, empty, empty, empty, {}, {}, {}, 0.0, 0.0, len(y))
     patterns: Patterns = compress(columns.matrix, y)
-    point = fit(patterns.x, patterns.y, patterns.counts)
+    # sparse pays off once the patterns are many (indicators: tens of thousands); a few hundred stay dense
+    x: np.ndarray | sparse.csr_matrix = sparse.csr_matrix(patterns.x) if patterns.x.size > SPARSE_FROM else patterns.x
+    point = fit(x, patterns.y, patterns.counts)
     owners = sorted(set(columns.owner))
     effect_draws, weight_draws, r2_draws = [], [], []
-    for batch in resample_weights(patterns, resamples, seed + 1):
-        for weights in batch:
-            draw = fit(patterns.x, patterns.y, weights)
-            effect_draws.append(draw.effects)
-            weight_draws.append(draw.weights)
-            r2_draws.append(draw.r2)
+    # one BLAS thread: on matrices this small, thread hand-offs cost 20x the work (15 ms an eigh, not 0.7)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for batch in resample_weights(patterns, resamples, seed + 1):
+            for weights in batch:
+                draw = fit(x, patterns.y, weights)
+                effect_draws.append(draw.effects)
+                weight_draws.append(draw.weights)
+                r2_draws.append(draw.r2)
     effects = np.array(effect_draws).reshape(-1, len(columns.owner))
     weights = np.array(weight_draws).reshape(-1, len(columns.owner))
     owner = np.array(columns.owner)
     per_theme = np.column_stack([weights[:, owner == o].sum(axis=1) for o in owners]) if owners else weights
-    theme_low, theme_high = interval(per_theme) if len(per_theme) else (np.zeros(0), np.zeros(0))
+    point_theme = np.array([point.weights[owner == o].sum() for o in owners])
+    theme_low, theme_high = interval(per_theme) if len(per_theme) else (point_theme, point_theme)  # no resamples
     effect_low, effect_high = interval(effects) if len(effects) else (point.effects, point.effects)
     weight_low, weight_high = interval(weights) if len(weights) else (point.weights, point.weights)
     r2_low, r2_high = interval(np.array(r2_draws)) if r2_draws else (point.r2, point.r2)
