@@ -13,6 +13,7 @@ from typing import Any
 
 from voc.alerts.rules import AlertRule
 from voc.indicators.rules import Rule, parse_rule
+from voc.indicators.rules.syntax import Near, Not, Term
 
 SNIPPET_CHARS = 160
 
@@ -59,6 +60,9 @@ class DocumentEvaluator:
         self._parsed: dict[str, Rule] = {rule.name: parse_rule(
             rule.sensitivity.rule, _Tokenizer(tokenize) if tokenize else None)
                                          for rule in self.rules if rule.kind == "escalation"}
+        # Every match of an (affirmative) rule contains a term outside NOT, so a document holding none of
+        # those terms' first tokens cannot match: most documents are ruled out by one set test.
+        self._anchors = {name: frozenset(_anchors(rule.root)) for name, rule in self._parsed.items()}
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -67,12 +71,18 @@ class DocumentEvaluator:
         firings: list[Firing] = []
         for doc in docs:
             mapped: set[str] | None = None
+            vocabulary: set[str] | None = None
             for rule in self.rules:
                 if rule.scope.indicator and mapped is None:
                     mapped = document_indicators(doc)
                 if not rule.scope.admits(doc, mapped):
                     continue
-                found = self._low_score(rule, doc) if rule.kind == "low_score" else self._escalation(rule, doc)
+                if rule.kind == "low_score":
+                    found = self._low_score(rule, doc)
+                else:
+                    if vocabulary is None:
+                        vocabulary = set(doc.tokens.split() if isinstance(doc.tokens, str) else doc.tokens)
+                    found = self._escalation(rule, doc, vocabulary)
                 if found:
                     firings.append(found)
         return firings
@@ -89,7 +99,9 @@ class DocumentEvaluator:
         return Firing(rule, f"document:{doc.id}", f"低分 low {doc.source} {what}{where}", [doc.id],
                       [snippet(doc.text)], {**detail, "source": doc.source, "store": doc.store})
 
-    def _escalation(self, rule: AlertRule, doc: Any) -> Firing | None:
+    def _escalation(self, rule: AlertRule, doc: Any, vocabulary: set[str]) -> Firing | None:
+        if self._anchors[rule.name].isdisjoint(vocabulary):
+            return None
         tokens = doc.tokens.split() if isinstance(doc.tokens, str) else doc.tokens
         match = self._parsed[rule.name].matches(tokens)
         if match is None:
@@ -109,3 +121,14 @@ class _Tokenizer:
 
     def tokenize(self, text: str) -> list[str]:
         return self._tokenize(text)
+
+
+def _anchors(node: Any, negated: bool = False) -> set[str]:
+    """First tokens of the terms a match must include one of (terms under NOT never anchor a match)."""
+    if isinstance(node, Term):
+        return set() if negated or not node.tokens else {node.tokens[0]}
+    if isinstance(node, Not):
+        return _anchors(node.operand, not negated)
+    if isinstance(node, Near):
+        return _anchors(node.left, negated) | _anchors(node.right, negated)
+    return set().union(*(_anchors(child, negated) for child in node.operands))

@@ -45,27 +45,36 @@ class AlertStore:
         if not firings:
             return []
         names = sorted({firing.rule.name for firing in firings})
-        fired: list[tuple[int, Firing]] = []
         with self.engine.begin() as conn:
             # A write first: it takes SQLite's write lock (row locks on PostgreSQL) before the dedupe read,
             # so two processes firing the same rule cannot both see "not fired yet".
             conn.execute(update(alert_rules).where(alert_rules.c.name.in_(names)).values(kind=alert_rules.c.kind))
             last = self._last_fired(conn, names, sorted({firing.subject[:300] for firing in firings}))
+            chosen: list[Firing] = []
             for firing in firings:
                 key = (firing.rule.name, firing.subject[:300])
                 previous = last.get(key)
-                if previous is not None and now - previous < firing.rule.cooldown:
-                    continue
-                last[key] = now
-                alert_id = int(conn.execute(insert(alerts).values(
-                    rule=firing.rule.name, kind=firing.rule.kind, subject=key[1], title=firing.title[:1000],
-                    status="open", fired_at=now, document_ids=firing.document_ids, snippets=firing.snippets,
-                    detail=firing.detail)).inserted_primary_key[0])
-                if firing.rule.webhooks:
-                    conn.execute(insert(alert_deliveries), [
-                        {"alert_id": alert_id, "webhook": name, "status": "pending", "attempts": 0,
-                         "created_at": now, "updated_at": now} for name in firing.rule.webhooks])
-                fired.append((alert_id, firing))
+                if previous is None or now - previous >= firing.rule.cooldown:
+                    last[key] = now
+                    chosen.append(firing)
+            if not chosen:
+                return []
+            # One executemany (SQLite runs RETURNING row by row); the ids are read back by (rule, subject,
+            # fired_at), unique here: the dedupe above leaves one firing per (rule, subject), and the write
+            # lock taken first keeps other writers of these rules out until the commit.
+            conn.execute(insert(alerts), [
+                {"rule": f.rule.name, "kind": f.rule.kind, "subject": f.subject[:300], "title": f.title[:1000],
+                 "status": "open", "fired_at": now, "document_ids": f.document_ids, "snippets": f.snippets,
+                 "detail": f.detail, "ticket_id": None} for f in chosen])
+            ids = {(rule, subject): alert_id for alert_id, rule, subject in conn.execute(
+                select(alerts.c.id, alerts.c.rule, alerts.c.subject).where(alerts.c.fired_at == now,
+                                                                           alerts.c.rule.in_(names)))}
+            fired = [(int(ids[(f.rule.name, f.subject[:300])]), f) for f in chosen]
+            deliveries = [{"alert_id": alert_id, "webhook": name, "status": "pending", "attempts": 0,
+                           "created_at": now, "updated_at": now}
+                          for alert_id, firing in fired for name in firing.rule.webhooks]
+            if deliveries:
+                conn.execute(insert(alert_deliveries), deliveries)
         return fired
 
     @staticmethod
