@@ -10,7 +10,8 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 
 from voc.alerts.evaluate import Firing
 from voc.alerts.rules import AlertRule
-from voc.alerts.tables import alert_deliveries, alert_rules, alerts
+from voc.alerts.tables import TABLES, alert_deliveries, alert_rules, alerts
+from voc.store import metadata
 
 ALERT_STATUSES: tuple[str, ...] = ("open", "acknowledged", "closed")
 
@@ -18,6 +19,9 @@ ALERT_STATUSES: tuple[str, ...] = ("open", "acknowledged", "closed")
 class AlertStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # the store creates only the tables of modules imported when it opened: a fresh VOC_HOME that
+        # ingests before anything imported the alert tables would have none
+        metadata.create_all(engine, tables=list(TABLES))
 
     # --- rules --------------------------------------------------------------------------------
     def rules(self) -> list[AlertRule]:
