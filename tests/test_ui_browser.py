@@ -332,3 +332,27 @@ def test_alerts_view_shows_the_planted_alert_its_evidence_and_ticket(browser: An
     admin = open_page(browser, server, "admin", "#/alerts")
     expect(admin.locator("#delivery-table")).to_be_visible()
     shot(admin, server, "alerts-admin")
+
+
+def test_drivers_chart_has_a_bar_and_whiskers_per_theme(browser: Any, server: Server) -> None:
+    expect = sync_api.expect
+    expected = server.get("/v1/drivers", source="survey")
+    bars = [d for d in expected["drivers"] if d["impact"] is not None][:20]
+    assert bars, "the demo surveys should have themes with an impact"
+    page = open_page(browser, server, "researcher", "#/drivers?source=survey")
+    expect(page.locator("#drivers-overall")).to_contain_text(f"{expected['overall']['value']:.1f}")
+    expect(page.locator("#drivers-chart g.driver")).to_have_count(len(bars))
+    expect(page.locator("#drivers-chart g.driver.cost")).to_have_count(sum(d["impact"] < 0 for d in bars))
+    expect(page.locator("#drivers-chart line.whisker")).to_have_count(3 * len(bars))
+    # each bar ends inside its whisker (the interval holds the estimate), drawn to one scale
+    inside = page.evaluate("""() => [...document.querySelectorAll('#drivers-chart g.driver')].map((g) => {
+        const r = g.querySelector('rect'), w = g.querySelector('line.whisker');
+        const x = +r.getAttribute('x'), end = g.classList.contains('cost') ? x : x + +r.getAttribute('width');
+        return +w.getAttribute('x1') - 1.1 <= end && end <= +w.getAttribute('x2') + 1.1; })""")  # bars are >= 1 px
+    assert inside == [True] * len(bars)
+    expect(page.locator("#key-drivers tbody tr")).to_have_count(len(expected["key_drivers"]["themes"]))
+    shot(page, server, "drivers")
+    calls = open_page(browser, server, "researcher", "#/drivers?source=hotline")
+    expect(calls.locator("#drivers-message")).to_contain_text("hotline calls neither")
+    expect(calls.locator("#drivers-chart")).to_have_count(0)
+    shot(calls, server, "drivers-hotline")

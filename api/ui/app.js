@@ -3,6 +3,7 @@ import { api, ApiError, clearKey, getKey, setKey } from "./api.js";
 import { searchView } from "./search.js";
 import { topicsView, topicView } from "./topics.js";
 import { indicatorsView } from "./indicators.js";
+import { driversView } from "./drivers.js";
 import { ticketsView, ticketView } from "./tickets.js";
 import { alertsView } from "./alerts.js";
 
@@ -60,8 +61,8 @@ async function login(key) {
   return true;
 }
 
-const VIEWS = { search: searchView, topics: topicsView, indicators: indicatorsView, tickets: ticketsView,
-  alerts: alertsView };
+const VIEWS = { search: searchView, topics: topicsView, indicators: indicatorsView, drivers: driversView,
+  tickets: ticketsView, alerts: alertsView };
 
 async function route() {
   if (!ctx.me) return;
