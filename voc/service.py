@@ -82,7 +82,8 @@ class Voc:
         from voc.alerts import AlertService
 
         return AlertService.from_settings(
-            self.settings, self.store.engine, tokenize=self.tokenizer.tokenize, open_ticket=self._open_ticket,
+            self.settings, self.store.engine, tokenize=lambda text: self.tokenizer.tokenize(text),  # loads jieba late
+            open_ticket=self._open_ticket,
             topic_labels=lambda: {t.id: t.label for t in self.topics.store.list_topics()})
 
     def _open_ticket(self, alert: dict[str, Any]) -> str | None:
