@@ -240,7 +240,7 @@ def test_by_indicator_uses_the_mapping(store: DocumentStore) -> None:
                                  [{**mention, "document_id": d} for d in slow if d < "s200"])
     result = compute_drivers(store.engine, Filters(source=["survey"]), by="indicator", resamples=100,
                              model_resamples=10)
-    assert [d["label"] for d in result.drivers] == ["物流 › 配送速度"]
+    assert [d["label"] for d in result.drivers] == ["物流 / 配送速度"]
     assert result.drivers[0]["negative_volume"] == result.drivers[0]["volume"] == len([d for d in slow if d < "s200"])
     assert result.drivers[0]["high"] < 0
     assert any("40 documents are not mapped" in note for note in result.notes)

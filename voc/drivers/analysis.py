@@ -72,7 +72,7 @@ def describe_filters(filters: Filters) -> dict[str, Any]:
     return out
 
 
-def _num(value: float | np.floating[Any], digits: int = 2) -> float | None:
+def _num(value: float | np.floating[Any], digits: int = 3) -> float | None:
     value = float(value)
     return None if math.isnan(value) or math.isinf(value) else round(value, digits)
 

@@ -198,7 +198,7 @@ def _indicator_themes(engine: Engine, ids: list[str], version: int | None
                                        indicator_mentions.c.polarity)
                                 .where(indicator_mentions.c.version == tree.version)).all()
     row_of = {doc_id: i for i, doc_id in enumerate(ids)}
-    names = {loc.node.id: " › ".join(loc.path) for loc in tree.walk()}
+    names = {loc.node.id: " / ".join(loc.path) for loc in tree.walk()}
     order = sorted({indicator for doc_id, indicator, _ in mentions if doc_id in row_of and indicator in names})
     column = {indicator: j for j, indicator in enumerate(order)}
     rows, cols, neg_rows, neg_cols = [], [], [], []
