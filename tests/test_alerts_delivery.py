@@ -254,3 +254,18 @@ def test_background_delivery_after_ingest(tmp_path: Path, receiver: Receiver) ->
         assert len(receiver.requests) == 1
     finally:
         voc.close()
+
+
+def test_invalid_webhook_settings_never_break_ingest(tmp_path: Path) -> None:
+    voc = Voc(VocSettings(home=tmp_path / "home", workers=1, analysis_stages=[],
+                          alerts_webhooks=[{"name": "bad", "url": "ftp://nowhere/x", "secret": "zzz"}]))
+    try:
+        from voc.ingest.batch import RecordItem
+
+        voc.alerts.import_rules(parse_rules([{"name": "差评", "kind": "low_score"}]))
+        results = voc.ingest_records([RecordItem("survey", {"id": "w1", "text": "不满意", "score": 1})])
+        assert results[0].status == "accepted" and len(voc.alerts.alerts()) == 1
+        with pytest.raises(Exception, match="alerts_webhooks\\[1\\] \\(bad\\): url"):
+            voc.alerts.import_rules(parse_rules([{"name": "x", "kind": "low_score", "webhooks": ["bad"]}]))
+    finally:
+        voc.close()

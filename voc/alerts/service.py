@@ -36,7 +36,14 @@ class AlertService:
                  open_ticket: OpenTicket | None = None, clock: Callable[[], datetime] = datetime.now,
                  sender: WebhookSender | None = None, background: bool = False) -> None:
         self.store = AlertStore(engine)
-        self.webhooks: dict[str, WebhookConfig] = parse_webhooks(list(webhooks))
+        # Bad webhook settings must not break ingest or reading alerts: they are reported where webhooks are
+        # used (rule import, delivery, test-webhook) instead of here.
+        self.webhook_error: str | None = None
+        try:
+            self.webhooks: dict[str, WebhookConfig] = parse_webhooks(list(webhooks))
+        except ValueError as exc:
+            self.webhooks, self.webhook_error = {}, f"invalid alerts_webhooks setting: {exc}"
+            log.warning("%s", self.webhook_error)
         self.open_ticket = open_ticket
         self.sender = sender or WebhookSender()
         self._tokenize = tokenize
@@ -62,7 +69,8 @@ class AlertService:
     def import_rules(self, rules: Sequence[AlertRule], *, replace: bool = False) -> list[AlertRule]:
         unknown = sorted({(rule.name, hook) for rule in rules for hook in rule.webhooks if hook not in self.webhooks})
         if unknown:
-            configured = ", ".join(sorted(self.webhooks)) or "none configured (settings alerts_webhooks)"
+            configured = ", ".join(sorted(self.webhooks)) or self.webhook_error or \
+                "none configured (settings alerts_webhooks)"
             raise RuleError("; ".join(f"rule {name}: webhooks: {hook!r} is not a configured webhook"
                                       for name, hook in unknown) + f" (configured: {configured})")
         self.store.save_rules(rules, replace=replace, now=self._clock())
@@ -181,7 +189,8 @@ class AlertService:
         alert = self.store.get(row["alert_id"])
         hook = self.webhooks.get(row["webhook"])
         if alert is None or hook is None:
-            reason = "the alert is gone" if alert is None else f"webhook {row['webhook']!r} is not configured"
+            reason = "the alert is gone" if alert is None else self.webhook_error or \
+                f"webhook {row['webhook']!r} is not configured"
             self.store.record(row["id"], self._clock(), status="failed", attempts=row["attempts"], error=reason,
                               response_status=None)
             return DeliveryResult("failed", row["attempts"], reason, None)
@@ -201,7 +210,8 @@ class AlertService:
         """Send a sample alert to one webhook (not stored, not logged as a delivery)."""
         hook = self.webhooks.get(name)
         if hook is None:
-            raise KeyError(f"no webhook named {name!r}; configured: {', '.join(sorted(self.webhooks)) or 'none'}")
+            configured = ", ".join(sorted(self.webhooks)) or self.webhook_error or "none"
+            raise KeyError(f"no webhook named {name!r}; configured: {configured}")
         sample = {"id": 0, "rule": "test", "kind": "test", "subject": "test", "title": "voc 测试消息 test message",
                   "status": "open", "fired_at": self._clock().isoformat(), "document_ids": [], "snippets": [],
                   "detail": {}, "ticket_id": None}
