@@ -77,6 +77,12 @@ class VocSettings(BaseSettings):
                                                        "(scripts/test.sh: one per checkout).")
     es_heap: str = "512m"
     es_run_as: str = Field("nobody", description="User the local node runs as when `voc es start` runs as root.")
+    pg_dir: Path | None = Field(None, description="Where `voc pg` keeps its PostgreSQL clusters.")
+    pg_port: int = Field(55432, ge=1, le=65535, description="Port of the local PostgreSQL server (`voc pg`).")
+    pg_node_name: str | None = Field(None, description="A server of its own under nodes/<name> "
+                                                       "(scripts/test.sh: one per checkout).")
+    pg_run_as: str = Field("postgres", description="User the local server runs as when `voc pg start` runs as root.")
+    pg_bin_dir: Path | None = Field(None, description="Directory of initdb and pg_ctl (default: Debian's newest).")
 
     user_dicts: list[Path] = Field(default_factory=list, description="Extra jieba user dictionaries.")
     stopwords_path: Path | None = Field(None, description="Extra stopwords, one per line.")

@@ -31,6 +31,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, make_url
@@ -166,8 +167,22 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
     if not read_only:
-        metadata.create_all(engine)
+        create_tables(engine)
     return engine
+
+
+# pg_advisory_xact_lock key for schema changes: "voc " as a 32-bit number
+_SCHEMA_LOCK = 0x766F6320
+
+
+def create_tables(engine: Engine, tables: Sequence[Table] | None = None) -> None:
+    """Create the missing tables (all of ``metadata`` by default). On PostgreSQL several processes
+    opening a fresh shared store at once (API workers, an ingest) would race in CREATE TABLE and one
+    would fail on a duplicate catalogue row, so creation runs under a transaction-scoped advisory lock."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+        metadata.create_all(conn, tables=list(tables) if tables is not None else None)
 
 
 def document_row(doc: Document, run_id: int | None, now: datetime) -> dict[str, Any]:

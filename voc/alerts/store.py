@@ -11,7 +11,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from voc.alerts.evaluate import Firing
 from voc.alerts.rules import AlertRule
 from voc.alerts.tables import TABLES, alert_deliveries, alert_rules, alerts
-from voc.store import metadata
+from voc.store import create_tables
 
 ALERT_STATUSES: tuple[str, ...] = ("open", "acknowledged", "closed")
 
@@ -21,7 +21,7 @@ class AlertStore:
         self.engine = engine
         # the store creates only the tables of modules imported when it opened: a fresh VOC_HOME that
         # ingests before anything imported the alert tables would have none
-        metadata.create_all(engine, tables=list(TABLES))
+        create_tables(engine, TABLES)
 
     # --- rules --------------------------------------------------------------------------------
     def rules(self) -> list[AlertRule]:

@@ -24,6 +24,7 @@ from voc.cli.keys import keys_app
 from voc.cli.models import models_app
 from voc.cli.search import search_command, show_command
 from voc.cli.org import org_app
+from voc.cli.pg import pg_app
 from voc.cli.serve import serve_command
 from voc.cli.spark import spark_app
 from voc.cli.tags import tag_app
@@ -46,6 +47,7 @@ app.add_typer(words_app, name="words")
 app.add_typer(index_app, name="index")
 app.add_typer(models_app, name="models")
 app.add_typer(es_app, name="es")
+app.add_typer(pg_app, name="pg")
 app.add_typer(topics_app, name="topics")
 app.add_typer(spark_app, name="spark")
 app.add_typer(tickets_app, name="tickets")

@@ -19,13 +19,13 @@ from voc.indicators.tables import (
     indicator_suggestions,
     indicator_versions,
 )
-from voc.store import metadata
+from voc.store import create_tables
 
 
 class IndicatorStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine, tables=list(TABLES))
+        create_tables(engine, TABLES)
 
     # --- tree versions ------------------------------------------------------------------------
     def latest_version(self, conn: Connection) -> int:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, Select, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from voc.store import documents, metadata
+from voc.store import create_tables, documents
 from voc.tickets import reports
 from voc.tickets.escalation import ChainNextLevel, NextLevel, Notify, load_chain, no_notifier
 from voc.tickets.model import (
@@ -56,7 +56,7 @@ class TicketService:
                  escalation_sla_hours: float | None = None, next_level: NextLevel | None = None,
                  notify: Notify | None = None, mask: Mask | None = None, clock: Clock | None = None) -> None:
         self.engine = engine
-        metadata.create_all(engine, tables=list(TABLES))
+        create_tables(engine, TABLES)
         self.default_sla_hours = default_sla_hours
         self.escalation_sla_hours = escalation_sla_hours
         self.next_level: NextLevel = next_level or ChainNextLevel({})

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Column, DateTime, Float, Integer, String, Table, fu
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from voc.store import documents, metadata
+from voc.store import create_tables, documents, metadata
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _topic(row: Any) -> Topic:
 class TopicStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine, tables=[topics_table, topic_builds])
+        create_tables(engine, [topics_table, topic_builds])
         self._add_missing_columns()
 
     def _add_missing_columns(self) -> None:
