@@ -251,3 +251,31 @@ def test_bad_metric_or_grouping(store: DocumentStore) -> None:
         compute_drivers(store.engine, Filters(), metric="csat")
     with pytest.raises(DriverError, match="unknown grouping"):
         compute_drivers(store.engine, Filters(), by="store")  # type: ignore[arg-type]
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+def test_cli_table_json_and_bad_values(store: DocumentStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from voc.cli.main import app
+
+    monkeypatch.setenv("VOC_HOME", str(tmp_path))  # the fixture's store is $VOC_HOME/voc.sqlite
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+    table = runner.invoke(app, ["drivers", "--store", "北京店", "--resamples", "100"])
+    assert table.exit_code == 0, table.output
+    assert "配送慢" in table.output and "NPS" in table.output
+    assert "hotline calls carry neither a survey score nor a star rating" in " ".join(table.output.split())
+    data = json.loads(runner.invoke(app, ["drivers", "--json", "--source", "survey", "--since", "2026-06-01",
+                                          "--resamples", "100"]).stdout)
+    assert data["population"]["documents"] == 40 and data["filters"]["source"] == ["survey"]
+    calls = runner.invoke(app, ["drivers", "--source", "hotline"])
+    assert calls.exit_code == 0 and "no document here carries a survey score" in " ".join(calls.output.split())
+    for bad in (["--metric", "csat"], ["--by", "store"]):
+        result = runner.invoke(app, ["drivers", *bad])
+        assert result.exit_code == 2 and "not a known value" in result.output
+    missing = runner.invoke(app, ["drivers", "--by", "indicator"])
+    assert missing.exit_code == 2 and "no indicator system" in missing.output
