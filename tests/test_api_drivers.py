@@ -55,7 +55,8 @@ def test_filters_and_words_restrict_the_population(env: ApiEnv) -> None:
     assert get(env, since="2026-04-02", by="indicator", resamples=50)["population"]["documents"] == 20
     worded = get(env, q="热情", by="indicator", resamples=50)
     assert worded["population"]["documents"] == 30 and worded["overall"]["value"] == 100.0
-    assert get(env, q="没有这个词组合", resamples=50)["population"]["documents"] == 0
+    nothing = get(env, q="没有这个词组合", resamples=50)
+    assert nothing["population"]["documents"] == 0 and nothing["message"] == "no documents match these filters"
 
 
 def test_no_figure_is_said_in_words(env: ApiEnv) -> None:

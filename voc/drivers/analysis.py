@@ -111,6 +111,10 @@ def analyse(frame: ThemeFrame, metric_name: str, by: str, *, min_responses: int 
     result = DriverAnalysis(metric=metric.name, by=by, status="ok", message=None, overall=None,
                             population=population, notes=[*notes, *frame.notes], settings=settings)
     count = int(has.sum())
+    if not len(frame):
+        result.status = "no_metric"
+        result.message = "no documents match these filters"
+        return result
     if count == 0:
         result.status = "no_metric"
         result.message = (f"no document here carries a {metric.carrier}, so there is no {metric.title} to explain "
