@@ -78,16 +78,29 @@ class DocValues:
             values[column] = known
         return _Columns(changes, np.concatenate([state.rids, rids]), codes, values)
 
+    def keep(self, rids: np.ndarray | None, wanted: dict[str, Sequence[Any]]) -> np.ndarray:
+        """The given rows (every row when ``rids`` is None) whose value of each column is one of its
+        wanted values: exact-match filters applied in memory, without a join per row."""
+        state = self._state
+        positions = np.arange(len(state.rids)) if rids is None else self._positions(state, rids)
+        for column, values in wanted.items():
+            code_of = {value: code for code, value in enumerate(state.values[column]) if code}
+            codes = np.fromiter((code_of[v] for v in values if v in code_of), dtype=np.int32)
+            positions = positions[np.isin(state.codes[column][positions], codes)]
+        return state.rids[positions]
+
+    @staticmethod
+    def _positions(state: _Columns, rids: np.ndarray) -> np.ndarray:
+        positions = np.searchsorted(state.rids, rids)
+        inside = positions < len(state.rids)
+        positions = positions[inside]
+        return positions[state.rids[positions] == rids[inside]]
+
     def counts(self, rids: np.ndarray | None, columns: Sequence[str]) -> dict[str, dict[Any, int]]:
         """Per column, value -> number of the given rows holding it (NULLs left out); every row
         when ``rids`` is None. Rows the columns do not hold yet are not counted."""
         state = self._state
-        positions = None
-        if rids is not None:
-            positions = np.searchsorted(state.rids, rids)
-            inside = positions < len(state.rids)
-            positions = positions[inside]
-            positions = positions[state.rids[positions] == rids[inside]]
+        positions = None if rids is None else self._positions(state, rids)
         result: dict[str, dict[Any, int]] = {}
         for column in columns:
             codes = state.codes[column] if positions is None else state.codes[column][positions]

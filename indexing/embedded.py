@@ -9,6 +9,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -78,6 +79,17 @@ log = logging.getLogger(__name__)
 
 def _has_filters(filters: Filters) -> bool:
     return filters.active()
+
+
+_COLUMN_FILTERS = {"source": "source", "channel": "channel", "industry": "industry", "product": "product",
+                   "store": "store", "sentiment": "sentiment", "topic": "topic_id"}
+
+
+def _column_filters(filters: Filters) -> dict[str, list[Any]] | None:
+    """The filters as {column: values} when they are only exact matches on in-memory facet columns."""
+    chosen = {column: getattr(filters, name) for name, column in _COLUMN_FILTERS.items() if getattr(filters, name)}
+    rest = replace(filters, **{name: [] for name in _COLUMN_FILTERS})
+    return chosen if chosen and not rest.active() else None
 
 
 def _top(counter: Counter[Any], size: int) -> dict[str, int]:
@@ -353,7 +365,10 @@ class EmbeddedIndex(SearchBackend):
                                ("product", f.product), ("store", f.store), ("sentiment", f.sentiment),
                                ("topic_id", f.topic), ("id", f.ids)):
             if values:
-                clauses.append(f"{column_prefix}{column} IN ({','.join('?' * len(values))})")
+                # a column without an index: the + also keeps SQLite from building an automatic index on it
+                # for each query (one store's filter walked the whole table: 30 ms, now 4 ms at 100,000)
+                prefix = column_prefix if column in ("source", "sentiment", "id") else "+d."
+                clauses.append(f"{prefix}{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
         for tag in f.tags:
             clauses.append("EXISTS (SELECT 1 FROM doc_tags t WHERE t.id = d.id AND t.tag = ?)")
@@ -505,7 +520,8 @@ class EmbeddedIndex(SearchBackend):
         unknown = [name for name in query.facets if name != "tags" and name not in _FACET_COLUMNS]
         if unknown:
             raise ValueError(f"unknown facet {unknown[0]!r}")
-        if not query.facets:
+        columns_only = _column_filters(query.filters)
+        if not query.facets and columns_only is None:
             return self.count(query), {}
         names = [name for name in query.facets if name in _FACET_COLUMNS]
         everything = not query.terms and not _has_filters(query.filters)
@@ -515,6 +531,15 @@ class EmbeddedIndex(SearchBackend):
             if everything:
                 rids = None
                 total = int(conn.execute("SELECT count(*) FROM doc_meta").fetchone()[0])
+            elif columns_only is not None:  # e.g. a data scope's stores: filtered in memory, no join per match
+                match = _match(query)
+                rids = (np.fromiter((row[0] for row in conn.execute(
+                    "SELECT rowid FROM docs_match WHERE docs_match MATCH ?", (match.full,))), dtype=np.int64)
+                        if match else None if not query.terms else np.zeros(0, dtype=np.int64))
+                if rids is not None:
+                    rids.sort()
+                rids = self._doc_values.keep(rids, columns_only)
+                total = len(rids)
             else:
                 match = _match(query)
                 sql, sql_params = (("SELECT rowid FROM docs_match WHERE docs_match MATCH ?", [match.full])

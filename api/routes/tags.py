@@ -33,8 +33,8 @@ class TagChange(Strict):
 class TagChangeResult(BaseModel):
     tag: str
     changed: int = Field(description="Documents the tag was added to (or removed from).")
-    ignored: list[str] = Field(default_factory=list, description="Ids given that the key's scope does not see "
-                                                                 "(left untouched; to a scope they do not exist).")
+    ignored: list[str] | None = Field(None, description="For a key with a data scope: ids given that the scope does "
+                                                       "not see (left untouched; to the scope they do not exist).")
 
 
 class TagCount(BaseModel):
@@ -55,16 +55,19 @@ def _change(body: TagChange, state: Any, remove: bool) -> dict[str, Any]:
         query = state.voc.build_query(body.query.q, filters=body.query.filters())
     changed = state.voc.tag(body.tag, ids=body.ids or (), query=query, remove=remove)
     outside = getattr(state.voc, "outside", None)  # only a scoped facade has ids it does not see
-    ignored = outside(body.ids) if outside and body.ids else []
-    return {"tag": body.tag, "changed": changed, "ignored": ignored[:1000]}
+    if outside is None:
+        return {"tag": body.tag, "changed": changed}
+    return {"tag": body.tag, "changed": changed, "ignored": outside(body.ids)[:1000] if body.ids else []}
 
 
-@router.post("/tags/apply", response_model=TagChangeResult, summary="Tag documents by ids or by query")
+@router.post("/tags/apply", response_model=TagChangeResult, response_model_exclude_none=True,
+             summary="Tag documents by ids or by query")
 def apply_tag(body: TagChange, state: State, _key: Annotated[ApiKey, Depends(require("tag"))]) -> dict[str, Any]:
     return _change(body, state, remove=False)
 
 
-@router.post("/tags/remove", response_model=TagChangeResult, summary="Untag documents by ids or by query")
+@router.post("/tags/remove", response_model=TagChangeResult, response_model_exclude_none=True,
+             summary="Untag documents by ids or by query")
 def remove_tag(body: TagChange, state: State, _key: Annotated[ApiKey, Depends(require("tag"))]) -> dict[str, Any]:
     return _change(body, state, remove=True)
 
