@@ -315,3 +315,40 @@ def test_indicator_coverage_counts_the_scope(env: ApiEnv) -> None:
     assert top.json()["documents"] == len(expected_ids(env, "top"))
     mentions = {row["id"]: row["mentions"] for row in region.json()["indicators"]}
     assert 0 < mentions["d"] < {row["id"]: row["mentions"] for row in top.json()["indicators"]}["d"]
+
+
+def test_drivers_population_is_the_scope(env: ApiEnv) -> None:
+    _topics_over(env)
+    for scope in ("store", "region", "top"):
+        response = env.client.get("/v1/drivers", params={"metric": "sentiment", "store": ["北京朝阳店", "上海徐汇店"]},
+                                  headers=env.headers(scope))
+        assert response.status_code == 200, response.text
+        population = response.json()["population"]
+        allowed = VISIBLE[scope] or set(STORES)
+        with env.app.state.voc_api.voc.store.engine.connect() as conn:
+            expected = set(conn.scalars(select(documents.c.id).where(
+                documents.c.store.in_(sorted({"北京朝阳店", "上海徐汇店"} & allowed)))))
+        assert population["documents"] == len(expected), population
+
+
+def test_tickets_of_other_nodes_are_out_of_reach(env: ApiEnv) -> None:
+    from voc.tickets.service import TicketNotFound
+
+    service = env.app.state.voc_api.voc.tickets
+    inside = sorted(expected_ids(env, "region"))[0]
+    outside_doc = sorted(expected_ids(env, "top") - expected_ids(env, "region"))[0]
+    mine = service.open("徐汇店差评", "上海徐汇店", [inside], actor="test")
+    theirs = service.open("朝阳店差评", "北京朝阳店", [outside_doc], actor="test")
+    headers = env.headers("region")
+    listed = {t["id"] for t in env.client.get("/v1/tickets", headers=headers).json()["tickets"]}
+    assert mine.id in listed and theirs.id not in listed
+    assert env.client.get(f"/v1/tickets/{theirs.id}", headers=headers).status_code == 404
+    assert env.client.get(f"/v1/tickets/{mine.id}", headers=headers).status_code == 200
+    refused = env.client.post("/v1/tickets", headers=headers,
+                              json={"title": "越界", "owner": "北京朝阳店", "doc_ids": [inside]})
+    assert refused.status_code == 403
+    refused = env.client.post("/v1/tickets", headers=headers,
+                              json={"title": "越界证据", "owner": "上海徐汇店", "doc_ids": [outside_doc]})
+    assert refused.status_code == 403
+    with pytest.raises(TicketNotFound):
+        service.get(theirs.id, owners={"上海徐汇店"})  # the service's own filter, which the scope feeds

@@ -14,6 +14,7 @@ from api.routes.search import SearchFilters
 from indexing.health import check_index_cached
 from voc.drivers import MIN_MENTIONS, MIN_RESPONSES, DriverError
 from voc.drivers.service import drivers
+from voc.scopes import restrict
 
 router = APIRouter(tags=["drivers"])
 
@@ -123,7 +124,7 @@ def get_drivers(params: Annotated[DriversParams, Query()], state: State,
     """Impact of each topic or indicator on the metric with 95% bootstrap intervals and the volume behind
     it, and key-driver importance (ridge regression, relative weights) for metrics customers give."""
     voc = state.voc
-    filters = params.filters()
+    filters = restrict(voc, params.filters())  # a scoped key's population: its scope ANDed in (voc.scopes)
     if params.q and params.q.strip():  # words: the index says which documents hold them
         health = check_index_cached(voc)
         if not health.ok:

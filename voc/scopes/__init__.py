@@ -11,12 +11,13 @@ from typing import Any
 
 from voc.scopes.io import OrgFileError, dump_tree, parse_tree, read_tree
 from voc.scopes.scope import Scope, ScopeDenied
-from voc.scopes.scoped import ScopedIndex, ScopedVoc
+from voc.scopes.scoped import ScopedIndex, ScopedVoc, restrict
 from voc.scopes.store import OrgStore
 from voc.scopes.tree import UNASSIGNED, OrgNode, OrgTree, OrgTreeError
 
 __all__ = ["UNASSIGNED", "OrgFileError", "OrgNode", "OrgStore", "OrgTree", "OrgTreeError", "Scope", "ScopeDenied",
-           "ScopedIndex", "ScopedVoc", "dump_tree", "load_org_tree", "parse_tree", "read_tree", "scoped"]
+           "ScopedIndex", "ScopedVoc", "dump_tree", "load_org_tree", "parse_tree", "read_tree", "restrict",
+           "scoped"]
 
 
 def load_org_tree(voc: Any, version: int | None = None) -> OrgTree | None:

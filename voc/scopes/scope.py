@@ -46,14 +46,14 @@ class Scope:
         found = [tree.find(ref) for ref in refs]
         ids = tuple(node.id if node else ref for node, ref in zip(found, refs, strict=True))
         if any(node is not None and tree.is_root(node.id) for node in found):
-            return cls(nodes=ids, field=tree.mapping_field, values=None,
-                       owners=frozenset({n.id for n in tree.subtree(tree.root.id)} | {UNASSIGNED}))
+            return cls(nodes=ids, field=tree.mapping_field, values=None, owners=frozenset(
+                {ref for n in tree.subtree(tree.root.id) for ref in (n.id, n.name)} | {UNASSIGNED}))
         values: set[str] = set()
         owners: set[str] = set()
         for node in found:
             if node is not None:
                 values |= tree.values_under(node.id)
-                owners |= {n.id for n in tree.subtree(node.id)}
+                owners |= {ref for n in tree.subtree(node.id) for ref in (n.id, n.name)}  # tickets name either
         return cls(nodes=ids, field=tree.mapping_field, values=frozenset(values), owners=frozenset(owners))
 
     @property

@@ -169,6 +169,12 @@ class ScopedVoc:
 
         return ScopedIndicators(self.base.indicators, self.scope)
 
+    @cached_property
+    def tickets(self) -> Any:
+        from voc.scopes.views import ScopedTickets
+
+        return ScopedTickets(self.base.tickets, self.scope, self.store.visible)
+
     def close(self) -> None:
         """Resources belong to the wrapped facade."""
 
@@ -214,6 +220,17 @@ class ScopedVoc:
 
     def ingest(self, *_: Any, **__: Any) -> Any:
         raise ScopeDenied("file ingest is not available to a scoped key (send JSON documents instead)")
+
+
+def restrict(voc: Any, filters: Filters | None) -> Filters:
+    """``filters`` as ``voc`` may use them on the store (drivers choose their population this way): as
+    given for the unscoped facade, ANDed with the scope for a scoped one; a scope that leaves nothing
+    gives an id no document has (an empty list would mean "no filter")."""
+    scope = voc.scope if isinstance(voc, ScopedVoc) else None
+    if scope is None:
+        return filters or Filters()
+    narrowed = scope.narrow(filters)
+    return narrowed if narrowed is not None else Filters(ids=["\x00"])
 
 
 def _field_value(value: Any) -> str | None:

@@ -87,8 +87,11 @@ class ScopedTopics:
 
 
 # Indicator-system reads and reviews that hold no document evidence: the tree is shared by every scope.
+# ``store`` holds the tree versions and the mapping (drivers read its version); document reads go through
+# the scoped methods below.
 _INDICATOR_PASS_THROUGH = frozenset({"show", "tree", "versions", "diff", "audit", "import_tree", "review",
-                                     "export", "suggest", "learn_examples", "forget_examples", "map_documents"})
+                                     "export", "suggest", "learn_examples", "forget_examples", "map_documents",
+                                     "store"})
 
 
 class ScopedIndicators:
@@ -168,3 +171,59 @@ class ScopedIndicators:
 
 
 ID_LIMIT = 900
+
+
+class ScopedTickets:
+    """Tickets of the scope's nodes only: every read and change is limited to owners in the subtrees
+    (``owners`` of the ticket service), opening one needs an owner inside and evidence the scope sees."""
+
+    def __init__(self, base: Any, scope: Scope, visible: Any) -> None:
+        self.base = base
+        self.scope = scope
+        self.visible = visible  # ids -> the ones the scope sees (ScopedStore.visible)
+        self.clock = base.clock
+
+    def _owners(self, owners: set[str] | None) -> set[str]:
+        mine = set(self.scope.owners)
+        return mine if owners is None else set(owners) & mine
+
+    def get(self, ticket_id: int, *, owners: set[str] | None = None) -> Any:
+        return self.base.get(ticket_id, owners=self._owners(owners))
+
+    def list(self, *, owners: set[str] | None = None, **options: Any) -> Any:
+        return self.base.list(owners=self._owners(owners), **options)
+
+    def count(self, *, owners: set[str] | None = None) -> Any:
+        return self.base.count(owners=self._owners(owners))
+
+    def detail(self, ticket_id: int, *, owners: set[str] | None = None, **options: Any) -> Any:
+        return self.base.detail(ticket_id, owners=self._owners(owners), **options)
+
+    def set_status(self, ticket_id: int, new: str, *, owners: set[str] | None = None, **options: Any) -> Any:
+        return self.base.set_status(ticket_id, new, owners=self._owners(owners), **options)
+
+    def comment(self, ticket_id: int, text: str, *, owners: set[str] | None = None, **options: Any) -> Any:
+        return self.base.comment(ticket_id, text, owners=self._owners(owners), **options)
+
+    def assign(self, ticket_id: int, owner: str, *, owners: set[str] | None = None, **options: Any) -> Any:
+        if not self.scope.allows_owner(owner):
+            raise ScopeDenied(f"{owner!r} is outside this key's scope")
+        return self.base.assign(ticket_id, owner, owners=self._owners(owners), **options)
+
+    def report(self, *, owners: set[str] | None = None, **options: Any) -> Any:
+        return self.base.report(owners=self._owners(owners), **options)
+
+    def find_by_alert(self, alert_id: str) -> Any:
+        found = self.base.find_by_alert(alert_id)
+        return found if found is not None and self.scope.allows_owner(found.owner) else None
+
+    def open(self, title: str, owner: str, evidence_ids: Sequence[str], **options: Any) -> Any:
+        if not self.scope.allows_owner(owner):
+            raise ScopeDenied(f"{owner!r} is outside this key's scope")
+        outside = set(evidence_ids) - set(self.visible(evidence_ids))
+        if outside:
+            raise ScopeDenied(f"{len(outside)} evidence document(s) are unknown or outside this key's scope")
+        return self.base.open(title, owner, evidence_ids, **options)
+
+    def escalate(self, *_: Any, **__: Any) -> Any:
+        raise ScopeDenied("escalation runs over every ticket: not by a scoped key")
