@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socketserver
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -269,3 +270,70 @@ def test_invalid_webhook_settings_never_break_ingest(tmp_path: Path) -> None:
             voc.alerts.import_rules(parse_rules([{"name": "x", "kind": "low_score", "webhooks": ["bad"]}]))
     finally:
         voc.close()
+
+
+class _SmtpHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP for smtplib: greeting, EHLO, MAIL, RCPT, DATA, QUIT; messages land on the server."""
+
+    def handle(self) -> None:
+        self.wfile.write(b"220 localhost test SMTP\r\n")
+        while line := self.rfile.readline():
+            command = line.decode().strip().upper()
+            if command.startswith(("EHLO", "HELO")):
+                self.wfile.write(b"250 localhost\r\n")
+            elif command.startswith("MAIL FROM"):
+                self.wfile.write(b"250 ok\r\n")
+            elif command.startswith("RCPT TO"):
+                refused = self.server.refuse  # type: ignore[attr-defined]
+                self.wfile.write(b"550 no such user\r\n" if refused else b"250 ok\r\n")
+            elif command == "DATA":
+                self.wfile.write(b"354 go ahead\r\n")
+                data = b""
+                while not data.endswith(b"\r\n.\r\n"):
+                    data += self.rfile.readline()
+                self.server.messages.append(data)  # type: ignore[attr-defined]
+                self.wfile.write(b"250 queued\r\n")
+            elif command == "QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[socketserver.ThreadingTCPServer]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
+    server.daemon_threads = True
+    server.messages = []  # type: ignore[attr-defined]
+    server.refuse = False  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_email_delivery_through_a_local_smtp_server(tmp_path: Path, smtp_server: Any) -> None:
+    port = smtp_server.server_address[1]
+    hooks = [{"name": "mail", "format": "email", "url": f"smtp://127.0.0.1:{port}", "to": ["store-manager@example.com"],
+              "sender": "voc@example.com"}]
+    service = _service(tmp_path, hooks, Sleeps(), attempts=2)
+    _fire(service)
+    assert service.deliver_pending() == {"delivered": 1, "failed": 0}
+    [raw] = smtp_server.messages
+    from email import message_from_bytes, policy
+
+    mail = message_from_bytes(raw, policy=policy.default)
+    assert mail["To"] == "store-manager@example.com" and mail["Subject"].startswith("[voc] 低分")
+    assert "门店服务很差" in mail.get_content()
+    smtp_server.refuse = True  # a refused recipient is not retried, and the delivery is kept as failed
+    _fire(service, "d2")
+    assert service.deliver_pending() == {"delivered": 0, "failed": 1}
+    assert service.deliveries(status=["failed"])[0]["attempts"] == 1
+
+
+def test_email_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="smtp://host"):
+        parse_webhooks([{"name": "m", "format": "email", "url": "https://x/y", "to": ["a@b.c"]}])
+    with pytest.raises(ValueError, match="to: an e-mail webhook needs recipient"):
+        parse_webhooks([{"name": "m", "format": "email", "url": "smtp://x"}])

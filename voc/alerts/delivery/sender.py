@@ -20,15 +20,18 @@ import hashlib
 import hmac
 import json
 import random
+import smtplib
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit
 
 from voc.alerts.delivery.config import WebhookConfig
-from voc.alerts.delivery.formats import payload
+from voc.alerts.delivery.formats import lines, payload
 
 TIMESTAMP_HEADER = "X-Voc-Timestamp"
 SIGNATURE_HEADER = "X-Voc-Signature"
@@ -101,6 +104,8 @@ class WebhookSender:
         return DeliveryResult("delivered" if last.ok else "failed", last.number, last.error, last.response_status)
 
     def _attempt(self, hook: WebhookConfig, alert: dict[str, Any], number: int) -> Attempt:
+        if hook.format == "email":
+            return _email(hook, alert, number)
         now = self._clock()
         url, body_json = payload(hook, alert, int(now * 1000))
         body = json.dumps(body_json, ensure_ascii=False).encode("utf-8")
@@ -150,3 +155,29 @@ def _robot_error(reply: bytes) -> str | None:
             message = str(data.get("errmsg") or data.get("msg") or data.get("StatusMessage") or "")[:200]
             return f"robot error {value}: {message}".strip()
     return None
+
+
+def _email(hook: WebhookConfig, alert: dict[str, Any], number: int) -> Attempt:
+    """One attempt to mail the alert through SMTP (smtplib): refused sender, recipients or login are not
+    retried; connection problems and other SMTP errors are."""
+    title, body = lines(alert)
+    message = EmailMessage()
+    message["Subject"] = title
+    message["From"] = hook.sender or "voc-alerts@localhost"
+    message["To"] = ", ".join(hook.to)
+    message.set_content("\n".join(body))
+    parts = urlsplit(hook.url)
+    secure = parts.scheme == "smtps"
+    try:
+        client = smtplib.SMTP_SSL if secure else smtplib.SMTP
+        with client(parts.hostname or "", parts.port or (465 if secure else 25), timeout=hook.timeout) as smtp:
+            if hook.starttls and not secure:
+                smtp.starttls()
+            if hook.username and hook.secret:
+                smtp.login(hook.username, hook.secret.get_secret_value())
+            smtp.send_message(message)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPAuthenticationError) as exc:
+        return Attempt(number, False, f"SMTP {type(exc).__name__}", getattr(exc, "smtp_code", None), False)
+    except (smtplib.SMTPException, OSError) as exc:
+        return Attempt(number, False, f"SMTP {type(exc).__name__}", getattr(exc, "smtp_code", None), True)
+    return Attempt(number, True, None, 250, False)
