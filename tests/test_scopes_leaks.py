@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -352,3 +353,22 @@ def test_tickets_of_other_nodes_are_out_of_reach(env: ApiEnv) -> None:
     assert refused.status_code == 403
     with pytest.raises(TicketNotFound):
         service.get(theirs.id, owners={"上海徐汇店"})  # the service's own filter, which the scope feeds
+
+
+def test_alerts_about_other_stores_are_not_shown(env: ApiEnv) -> None:
+    from voc.alerts.tables import alerts
+
+    inside = sorted(expected_ids(env, "region"))[:2]
+    outside = sorted(expected_ids(env, "top") - expected_ids(env, "region"))[:1]
+    ids = {}
+    with env.app.state.voc_api.voc.store.engine.begin() as conn:
+        for name, docs in (("inside", inside), ("mixed", [*inside, *outside]), ("none", [])):
+            ids[name] = conn.execute(alerts.insert().values(
+                rule="test", kind="low_score", subject=f"test:{name}", title=name, status="open",
+                fired_at=datetime(2026, 3, 1), document_ids=docs, snippets=[], detail={})).inserted_primary_key[0]
+    listed = {a["id"] for a in env.client.get("/v1/alerts", headers=env.headers("region")).json()["alerts"]}
+    assert ids["inside"] in listed and not {ids["mixed"], ids["none"]} & listed
+    top = {a["id"] for a in env.client.get("/v1/alerts", headers=env.headers("top")).json()["alerts"]}
+    assert set(ids.values()) <= top
+    assert env.client.get(f"/v1/alerts/{ids['mixed']}", headers=env.headers("region")).status_code == 404
+    assert env.client.get(f"/v1/alerts/{ids['inside']}", headers=env.headers("region")).status_code == 200

@@ -170,6 +170,12 @@ class ScopedVoc:
         return ScopedIndicators(self.base.indicators, self.scope)
 
     @cached_property
+    def alerts(self) -> Any:
+        from voc.scopes.views import ScopedAlerts
+
+        return ScopedAlerts(self.base.alerts, self.scope, self.store.visible)
+
+    @cached_property
     def tickets(self) -> Any:
         from voc.scopes.views import ScopedTickets
 

@@ -227,3 +227,50 @@ class ScopedTickets:
 
     def escalate(self, *_: Any, **__: Any) -> Any:
         raise ScopeDenied("escalation runs over every ticket: not by a scoped key")
+
+
+class ScopedAlerts:
+    """Alerts whose every evidence document the scope sees (an alert about a region's rising store is
+    visible to the region, not to another store); an alert without documents only at the top. Rules are
+    definitions, shown as they are; running rules and the delivery log stay with unscoped admins."""
+
+    PAGE = 500
+
+    def __init__(self, base: Any, scope: Scope, visible: Any) -> None:
+        self.base = base
+        self.scope = scope
+        self.visible = visible
+        self.store = self  # the alert route reads one alert as ``alerts.store.get(id)``
+
+    def _shown(self, alert: dict[str, Any] | None) -> bool:
+        ids = list(alert.get("document_ids") or []) if alert else []
+        return bool(ids) and len(self.visible(ids)) == len(set(ids))
+
+    def get(self, alert_id: int) -> dict[str, Any] | None:
+        found = self.base.store.get(alert_id)
+        return found if self._shown(found) else None
+
+    def alert(self, alert_id: int) -> dict[str, Any] | None:
+        found = self.base.alert(alert_id)
+        return found if self._shown(found) else None
+
+    def alerts(self, *, status: Sequence[str] = (), rule: str | None = None, limit: int = 100,
+               offset: int = 0) -> list[dict[str, Any]]:
+        shown: list[dict[str, Any]] = []
+        start = 0
+        while len(shown) < offset + limit:
+            page = self.base.alerts(status=status, rule=rule, limit=self.PAGE, offset=start)
+            shown += [alert for alert in page if self._shown(alert)]
+            if len(page) < self.PAGE:
+                break
+            start += self.PAGE
+        return shown[offset:offset + limit]
+
+    def rules(self) -> Any:
+        return self.base.rules()
+
+    def public_webhooks(self) -> Any:
+        return self.base.public_webhooks()
+
+    def __getattr__(self, name: str) -> Any:
+        raise ScopeDenied(f"alerts.{name} is not available to a scoped key")
