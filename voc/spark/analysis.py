@@ -98,6 +98,10 @@ def prepare_input(frame: DataFrame, source: str | None) -> DataFrame:
     if "row" not in frame.columns:
         # Spark's row id: partition-major and stable for the same input; names a rejected row
         frame = frame.withColumn("row", F.monotonically_increasing_id())
+    # A file of a few MB is one partition, which one core would analyse alone: spread it over every core.
+    parallelism = frame.sparkSession.sparkContext.defaultParallelism * 2
+    if frame.rdd.getNumPartitions() < parallelism:
+        frame = frame.repartition(parallelism)
     return frame
 
 
