@@ -372,3 +372,45 @@ def test_alerts_about_other_stores_are_not_shown(env: ApiEnv) -> None:
     assert set(ids.values()) <= top
     assert env.client.get(f"/v1/alerts/{ids['mixed']}", headers=env.headers("region")).status_code == 404
     assert env.client.get(f"/v1/alerts/{ids['inside']}", headers=env.headers("region")).status_code == 200
+
+
+def test_suggestion_evidence_is_cut_to_the_scope(env: ApiEnv) -> None:
+    from voc.indicators.tables import indicator_suggestions
+
+    docs = _topics_over(env)
+    inside = sorted(expected_ids(env, "store"))[:2]
+    outside = sorted(expected_ids(env, "top") - expected_ids(env, "store"))[:3]
+    evidence = {"count": 5, "share": 0.1, "negative_rate": 0.4, "growth": None, "sources": {"review": 5},
+                "document_ids": [*inside, *outside],
+                "quotes": [{"document_id": d, "text": docs[d][0], "polarity": "negative"} for d in [*inside, *outside]]}
+    payload = {"id": "s-scope", "name": "送餐速度", "definition": "配送快慢", "keywords": ["送餐"], "parent": None,
+               "priority": 3.0, "survey_question": None, "sources": ["topic"], "fingerprint": "f", "evidence": evidence}
+    with env.app.state.voc_api.voc.store.engine.begin() as conn:
+        conn.execute(indicator_suggestions.delete().where(indicator_suggestions.c.id == "s-scope"))
+        conn.execute(indicator_suggestions.insert().values(
+            id="s-scope", status="pending", name="送餐速度", priority=3.0, fingerprint="f", payload=payload,
+            created_at=datetime(2026, 3, 1), updated_at=datetime(2026, 3, 1), tree_version=1))
+    scoped = env.client.get("/v1/suggestions/s-scope", headers=env.headers("store"))
+    assert scoped.status_code == 200, scoped.text
+    seen = scoped.json()["evidence"]
+    assert seen["document_ids"] == inside and seen["count"] == 2
+    assert [q["document_id"] for q in seen["quotes"]] == inside
+    listed = env.client.get("/v1/suggestions", headers=env.headers("store")).json()["suggestions"]
+    assert next(s for s in listed if s["id"] == "s-scope")["evidence"]["document_ids"] == inside
+    top = env.client.get("/v1/suggestions/s-scope", headers=env.headers("top")).json()["evidence"]
+    assert top["document_ids"] == [*inside, *outside]
+
+
+def test_emerging_topics_count_the_scope(env: ApiEnv) -> None:
+    _topics_over(env)
+    params = {"interval": "day", "at": "2026-03-28", "baseline": 3}
+    for scope in ("store", "top"):
+        response = env.client.get("/v1/topics/emerging", params=params, headers=env.headers(scope))
+        assert response.status_code == 200, response.text
+    # what the scoped test counts is the scope's mentions only (the same function, fewer documents)
+    voc = env.app.state.voc_api.scopes.view(["上海徐汇店"])
+    mentions = list(voc.topics.mentions())
+    with env.app.state.voc_api.voc.store.engine.connect() as conn:
+        dated = set(conn.scalars(select(documents.c.id).where(documents.c.created_at.is_not(None),
+                                                              documents.c.topic_id >= 0)))
+    assert len(mentions) == len(dated & expected_ids(env, "store")) > 0
