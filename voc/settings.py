@@ -194,8 +194,9 @@ class VocSettings(BaseSettings):
     )
 
     alerts_webhooks: list[dict[str, Any]] = Field(
-        default_factory=list, description="Alert webhooks: each {name, url (http/https), format: json|wecom|dingtalk|"
-        "feishu, secret (json: HMAC key of X-Voc-Signature; dingtalk/feishu: the robot's sign secret), timeout}. "
+        default_factory=list, description="Alert webhooks: each {name, url (http/https; email: smtp(s)://host:port), "
+        "format: json|wecom|dingtalk|feishu|email, secret (json: HMAC key of X-Voc-Signature; dingtalk/feishu: the "
+        "robot's sign secret; email: the SMTP password), timeout; email: to, sender, starttls, username}. "
         "Never shown: secrets and URL queries are masked.")
     alerts_interval_seconds: float = Field(
         0.0, ge=0, description="`voc serve` evaluates the scheduled alert rules this often (seconds); 0: only by "
