@@ -279,3 +279,30 @@ def test_cli_table_json_and_bad_values(store: DocumentStore, tmp_path: Path, mon
         assert result.exit_code == 2 and "not a known value" in result.output
     missing = runner.invoke(app, ["drivers", "--by", "indicator"])
     assert missing.exit_code == 2 and "no indicator system" in missing.output
+
+
+def test_mapping_is_refreshed_only_when_documents_are_new(store: DocumentStore, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from voc.drivers.service import drivers, refresh_mapping
+    from voc.indicators.service import IndicatorService
+    from voc.service import Voc
+    from voc.settings import VocSettings
+
+    with store.engine.begin() as conn:  # a pasted copy: never mapped, and not a reason to map again
+        conn.execute(update(documents).where(documents.c.id == "s001").values(near_duplicate_of="s000"))
+    voc = Voc(VocSettings(home=tmp_path, workers=1))  # the fixture's store is $home/voc.sqlite
+    try:
+        indicators = IndicatorService(voc)
+        indicators.import_tree({"name": "体系", "indicators": [{"id": "slow", "name": "配送慢", "keywords": ["慢"]}]},
+                               author="test")
+        assert refresh_mapping(voc, indicators) == 279
+        assert refresh_mapping(voc, indicators) == 0
+        with store.engine.begin() as conn:
+            new = Document(id="s999", source="survey", text="配送慢", text_original="x", meta={"score": 1})
+            conn.execute(insert(documents), [document_row(new, None, datetime.now())])
+        assert refresh_mapping(voc, indicators) == 1
+        result = drivers(voc, Filters(source=["survey"]), by="indicator", resamples=50)
+        assert result.population["near_duplicates_left_out"] == 1 and not result.notes
+    finally:
+        voc.close()

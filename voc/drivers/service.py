@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, select
+
 from indexing import Filters
 from voc.drivers.analysis import DriverAnalysis, compute_drivers
 from voc.drivers.frame import DriverError, Grouping
+from voc.store import documents
 
 if TYPE_CHECKING:
     from voc.indicators.service import IndicatorService
@@ -28,7 +31,10 @@ def refresh_mapping(voc: Voc, indicators: IndicatorService | None = None) -> int
         if not version:
             raise DriverError("no indicator system yet: import one with `voc indicators import FILE` or "
                               "`--template NAME`, or group by topic")
-        if service.store.mapped_count(conn, version) >= voc.store.count():
+        # near-duplicate copies are never mapped (voc.indicators.corpus): compare with the rest only
+        mappable = conn.scalar(select(func.count()).select_from(documents)
+                               .where(documents.c.near_duplicate_of.is_(None))) or 0
+        if service.store.mapped_count(conn, version) >= mappable:
             return 0
     try:
         return int(service.map_documents()["mapped"])
