@@ -213,6 +213,15 @@ def test_filters_restrict_the_population(store: DocumentStore) -> None:
     assert abs(next(d for d in shanghai.drivers if d["label"] == "配送慢")["impact"]) < 10  # slow costs nothing there
 
 
+def test_every_search_filter_is_honoured() -> None:
+    """A filter search gains must be taught to drivers too (a data scope may travel in it)."""
+    from dataclasses import fields
+
+    from voc.drivers.frame import HANDLED_FILTERS
+
+    assert {f.name for f in fields(Filters)} == HANDLED_FILTERS
+
+
 def test_sources_without_a_score_are_named(store: DocumentStore) -> None:
     result = compute_drivers(store.engine, Filters(), resamples=20, model_resamples=5)
     assert result.population["by_source"]["hotline"] == {"documents": 40, "with_metric": 0}

@@ -57,6 +57,13 @@ class ThemeFrame:
         return len(self.ids)
 
 
+# Every Filters field the population honours (exclude_near_duplicates: always, as if set). A field added to
+# Filters and not here fails tests/test_drivers.py rather than being silently ignored by drivers.
+HANDLED_FILTERS = frozenset({
+    "source", "channel", "industry", "product", "store", "sentiment", "topic", "tags", "ids", "since", "until",
+    "exclude_near_duplicates", "rating_min", "rating_max", "score_min", "score_max", "nps"})
+
+
 def sql_conditions(filters: Filters) -> list[Any]:
     """The filters the documents table can answer in SQL; the meta-held numbers and ids follow in Python."""
     c = documents.c
