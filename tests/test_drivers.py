@@ -204,6 +204,12 @@ def test_filters_restrict_the_population(store: DocumentStore) -> None:
     assert population(Filters(store=["上海店"])) == 120
     assert population(Filters(tags=["回访"])) == 60
     assert population(Filters(since=datetime(2026, 6, 1))) == 40
+    assert population(Filters(until=datetime(2026, 1, 31))) == 40
+    assert population(Filters(sentiment=["negative"])) == 80 + 40  # slow surveys, every call
+    assert population(Filters(topic=[1])) == 160
+    assert population(Filters(ids=["s000", "h001", "nope"])) == 2
+    assert population(Filters(store=["北京店"], sentiment=["negative"])) == 40 + 40  # filters combine (AND)
+    assert population(Filters(source=["survey"], store=["北京店"], sentiment=["negative"])) == 40
     assert population(Filters(score_min=7)) == compute_drivers(
         store.engine, Filters(nps=["passive", "promoter"]), resamples=20, model_resamples=5).population["documents"]
     beijing = compute_drivers(store.engine, Filters(store=["北京店"]), resamples=200, model_resamples=20)
