@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from indexing import Filters
 from voc.drivers.frame import DriverError, Grouping, ThemeFrame, load_frame
-from voc.drivers.impact import impacts
+from voc.drivers.impact import Impacts, impacts
 from voc.drivers.keydrivers import TOP_THEMES, key_drivers
 from voc.drivers.metrics import METRIC_NAMES, METRICS, Metric
 from voc.drivers.resample import CONFIDENCE
@@ -117,8 +117,10 @@ def analyse(frame: ThemeFrame, metric_name: str, by: str, *, min_responses: int 
         return result
     if count == 0:
         result.status = "no_metric"
-        result.message = (f"no document here carries a {metric.carrier}, so there is no {metric.title} to explain "
-                          "(surveys carry a score, reviews a star rating, hotline calls neither)")
+        why = ("surveys carry a score, reviews a star rating, hotline calls neither" if metric.scored else
+               "these documents were stored without the sentiment stage")
+        result.message = (f"no document here carries a {metric.carrier}, so there is no {metric.title} to "
+                          f"explain ({why})")
         return result
     if count < min_responses:
         result.status = "not_enough_data"
@@ -147,7 +149,7 @@ def analyse(frame: ThemeFrame, metric_name: str, by: str, *, min_responses: int 
     return result
 
 
-def _drivers(frame: ThemeFrame, found: Any, negative_volume: np.ndarray, min_mentions: int) -> list[dict[str, Any]]:
+def _drivers(frame: ThemeFrame, found: Impacts, negative_volume: np.ndarray, min_mentions: int) -> list[dict[str, Any]]:
     drivers = []
     for j, theme in enumerate(frame.themes):
         volume = int(found.volume[j])
@@ -159,7 +161,8 @@ def _drivers(frame: ThemeFrame, found: Any, negative_volume: np.ndarray, min_men
             "impact": None, "low": None, "high": None, "status": "ok", "message": None}
         if volume < min_mentions:
             item.update(status="not_enough_data",
-                        message=f"not enough data: {volume} mentions; at least {min_mentions} are needed")
+                        message=f"not enough data: {volume} mention{'s' * (volume != 1)}; at least {min_mentions} "
+                                "are needed")
         elif volume == found.n:
             item.update(status="not_enough_data",
                         message="every document mentions it: nothing is left to compare with")
