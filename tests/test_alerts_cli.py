@@ -75,6 +75,11 @@ def test_ingest_fires_then_cron_run_and_listing(tmp_path: Path) -> None:
     code, out = _invoke("alerts", "list", "--status", "open", "--json")
     assert sorted(a["rule"] for a in json.loads(out)) == ["差评", "门店上升"]
     assert runner.invoke(app, ["alerts", "list", "--status", "bogus"]).exit_code == 2
+    first = json.loads(_invoke("alerts", "list", "--rule", "差评", "--json")[1])[0]["id"]
+    assert _invoke("alerts", "status", str(first), "closed")[0] == 0
+    assert [a["rule"] for a in json.loads(_invoke("alerts", "list", "--status", "closed", "--json")[1])] == ["差评"]
+    assert runner.invoke(app, ["alerts", "status", "99999", "closed"]).exit_code == 1
+    assert runner.invoke(app, ["alerts", "status", str(first), "done"]).exit_code == 2
     assert json.loads(_invoke("alerts", "deliveries", "--json")[1]) == []
 
 

@@ -109,3 +109,19 @@ def test_scheduled_run_is_a_job(env: ApiEnv) -> None:
 def test_unknown_alert_is_404(env: ApiEnv, tmp_path: Path) -> None:
     response = env.client.get("/v1/alerts/424242", headers=env.headers("researcher"))
     assert response.status_code == 404 and response.json()["error"]["message"] == "no alert 424242"
+
+
+def test_acknowledge_and_close(env: ApiEnv) -> None:
+    env.ingest([{"id": "c1", "text": "太失望了", "score": 0, "store": "浦东店"}], source="survey")
+    [alert] = env.client.get("/v1/alerts", params={"rule": "差评", "status": "open"},
+                             headers=env.headers("admin")).json()["alerts"][:1]
+    for status in ("acknowledged", "closed"):
+        response = env.client.post(f"/v1/alerts/{alert['id']}/status", json={"status": status},
+                                   headers=env.headers("researcher"))
+        assert response.status_code == 200 and response.json()["status"] == status
+    closed = env.client.get("/v1/alerts", params={"status": "closed"}, headers=env.headers("admin")).json()["alerts"]
+    assert alert["id"] in [a["id"] for a in closed]
+    bad = env.client.post(f"/v1/alerts/{alert['id']}/status", json={"status": "gone"}, headers=env.headers("admin"))
+    assert bad.status_code == 422
+    missing = env.client.post("/v1/alerts/999999/status", json={"status": "closed"}, headers=env.headers("admin"))
+    assert missing.status_code == 404

@@ -82,6 +82,7 @@ ROUTE_CASES: list[Case] = [
     Case("POST", "/v1/alerts/run", {"admin"}, {"json": {}}, ok=(202,)),
     Case("GET", "/v1/alerts/deliveries", {"admin"}),
     Case("GET", "/v1/alerts/{alert_id}", READERS, ok=(404,)),
+    Case("POST", "/v1/alerts/{alert_id}/status", ACTORS, {"json": {"status": "closed"}}, ok=(404,)),
     # Any valid key may ask; a job that is not its own is "not found" (404), never 403.
     Case("GET", "/v1/jobs/{job_id}", ALL, ok=(200, 404)),
     Case("GET", "/v1/me", ALL),  # who the key is, for the web UI

@@ -331,6 +331,9 @@ def test_alerts_view_shows_the_planted_alert_its_evidence_and_ticket(browser: An
     shot(page, server, "alerts")
     admin = open_page(browser, server, "admin", "#/alerts")
     expect(admin.locator("#delivery-table")).to_be_visible()
+    admin.locator(f"#alert-list li[data-alert='{alert['id']}'] button[data-status='acknowledged']").click()
+    expect(admin.locator(f"#alert-list li[data-alert='{alert['id']}'] .badge")).to_contain_text("acknowledged")
+    assert server.get(f"/v1/alerts/{alert['id']}")["status"] == "acknowledged"
     shot(admin, server, "alerts-admin")
 
 

@@ -1,5 +1,6 @@
-"""Alerts: list and read them (read); rules (read; replace or add: admin); a scheduled run as a job and the
-webhook delivery log (admin). Webhook URLs and secrets are settings, never accepted or returned here."""
+"""Alerts: list and read them (read), acknowledge or close them (act: who works tickets); rules (read;
+replace or add: admin); a scheduled run as a job and the webhook delivery log (admin). Webhook URLs and
+secrets are settings, never accepted or returned here."""
 
 from __future__ import annotations
 
@@ -119,6 +120,19 @@ def list_deliveries(state: State, _key: Annotated[ApiKey, Depends(require("admin
                     status: Annotated[list[DeliveryStatus] | None, Query()] = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     return {"deliveries": state.voc.alerts.deliveries(status=status or (), limit=limit)}
+
+
+class StatusIn(Strict):
+    status: AlertStatus
+
+
+@router.post("/alerts/{alert_id}/status", response_model=AlertOut, summary="Acknowledge, close or reopen an alert",
+             responses={404: {"description": "no such alert"}})
+def set_status(alert_id: AlertId, body: StatusIn, state: State,
+               _key: Annotated[ApiKey, Depends(require("act"))]) -> dict[str, Any]:
+    if not state.voc.alerts.store.set_status(alert_id, body.status):
+        raise ApiError(404, f"no alert {alert_id}")
+    return state.voc.alerts.store.get(alert_id) or {}
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, summary="One alert",

@@ -1,5 +1,5 @@
-// Alerts (告警): the list (filter by status and rule) with each alert's evidence snippets and ticket, the rules
-// in force, and for admins the webhook delivery log and a "run scheduled rules now" button.
+// Alerts (告警): the list (filter by status and rule) with each alert's evidence snippets and ticket, buttons to
+// acknowledge, close or reopen it (for those who work tickets), the rules in force, and for admins the webhook delivery log and a "run scheduled rules now" button.
 // Every value from the server goes through esc(): titles and snippets hold customer text.
 import { api } from "./api.js";
 import { el, esc } from "./util.js";
@@ -7,6 +7,8 @@ import { el, esc } from "./util.js";
 const STATUS = { open: "待处理 open", acknowledged: "已确认 acknowledged", closed: "已关闭 closed" };
 const KINDS = { low_score: "低分 low score", escalation: "升级风险 escalation", rising: "上升 rising",
   emerging_topic: "新话题 new topic" };
+// What a person may set an alert to (the server accepts any of the three).
+const NEXT = { acknowledged: "确认 Acknowledge", closed: "关闭 Close", open: "重新打开 Reopen" };
 const when = (ts) => (ts ? String(ts).replace("T", " ").slice(0, 16) : "–");
 
 export async function alertsView(main, ctx, params) {
@@ -47,8 +49,24 @@ export async function alertsView(main, ctx, params) {
       <div class="muted small">${when(a.fired_at)} · ${esc(KINDS[a.kind] || a.kind)} · 规则 rule ${esc(a.rule)}
         · ${esc(a.subject)}${ticket}</div>
       <ul class="quotes">${a.snippets.map((s) => `<li>${esc(s)}</li>`).join("")}</ul>
-      <div class="muted small">证据 evidence: ${a.document_ids.map((id) => esc(id)).join(", ") || "–"}</div></li>`));
+      <div class="muted small">证据 evidence: ${a.document_ids.map((id) => esc(id)).join(", ") || "–"}</div>
+      ${ctx.can("act") ? `<div class="actions">${Object.entries(NEXT).filter(([v]) => v !== a.status).map(([v, label]) =>
+        `<button type="button" data-status="${v}">${label}</button>`).join(" ")}</div>` : ""}</li>`));
   }
+  list.addEventListener("click", async (e) => {
+    const button = e.target.closest("button[data-status]");
+    if (!button) return;
+    const id = button.closest("li[data-alert]").dataset.alert;
+    button.disabled = true;
+    try {
+      await api(`/alerts/${id}/status`, { method: "POST", body: { status: button.dataset.status } });
+      main.replaceChildren();  // show the list as it is now
+      await alertsView(main, ctx, params);
+    } catch (exc) {
+      ctx.showError(exc);
+      button.disabled = false;
+    }
+  });
   const body = section.querySelector("#rule-table tbody");
   if (!rules.length) body.append(el(`<tr><td colspan="6" class="muted">没有规则 / no rules (voc alerts rules import)</td></tr>`));
   for (const r of rules) {

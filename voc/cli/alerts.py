@@ -129,6 +129,28 @@ def list_alerts(
         _print_alerts(found)
 
 
+@alerts_app.command("status")
+def set_status(
+    alert_id: Annotated[int, typer.Argument(help="The alert's number.", min=1)],
+    status: Annotated[str, typer.Argument(help="open, acknowledged or closed.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Acknowledge, close or reopen an alert (a closed alert still counts for its rule's cooldown)."""
+    common.check_choices("STATUS", [status], STATUSES)
+    service = open_service()
+    try:
+        if not service.alerts.store.set_status(alert_id, status):
+            common.err_console.print(f"no alert {alert_id}", highlight=False)
+            raise typer.Exit(1)
+        alert = service.alerts.store.get(alert_id)
+    finally:
+        service.close()
+    if as_json:
+        emit_json(alert)
+    else:
+        common.console.print(f"alert #{alert_id}: {status}", highlight=False)
+
+
 @alerts_app.command("deliveries")
 def deliveries(
     status: Annotated[list[str] | None, typer.Option("--status", help="pending, sending, delivered or failed.")] = None,
