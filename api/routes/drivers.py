@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.routes.search import SearchFilters
 from indexing.health import check_index_cached
 from voc.drivers import MIN_MENTIONS, MIN_RESPONSES, DriverError
-from voc.drivers.service import drivers
+from voc.drivers.service import drivers, matching
 from voc.scopes import restrict
 
 router = APIRouter(tags=["drivers"])
@@ -129,8 +129,7 @@ def get_drivers(params: Annotated[DriversParams, Query()], state: State,
         health = check_index_cached(voc)
         if not health.ok:
             raise ApiError(503, health.problem or "the search index is unavailable", headers={"Retry-After": "30"})
-        # an empty id list means "no restriction": words that match nothing name an id no document has
-        filters.ids = voc.index.ids_for(voc.build_query(params.q, filters=filters)) or ["\x00"]
+        filters = matching(voc, filters, params.q)
     try:
         result = drivers(voc, filters, metric=params.metric, by=params.by, indicators=voc.indicators,
                          min_responses=params.min_responses, min_mentions=params.min_mentions,

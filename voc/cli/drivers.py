@@ -34,7 +34,7 @@ from voc.cli.common import (
     open_service,
 )
 from voc.drivers import GROUPINGS, METRIC_NAMES, MIN_MENTIONS, MIN_RESPONSES, DriverError
-from voc.drivers.service import drivers
+from voc.drivers.service import drivers, matching
 
 BAR_WIDTH = 12
 
@@ -50,6 +50,9 @@ def _status(enabled: bool) -> Iterator[Any]:
 
 
 def drivers_command(
+    words: Annotated[list[str] | None, typer.Argument(
+        help="Only documents holding these words (matched as voc search matches them); omit for all.",
+        show_default=False)] = None,
     metric: Annotated[str, typer.Option("--metric", help=f"One of {', '.join(METRIC_NAMES)} (sentiment: "
                                                          "% positive - % negative).")] = "nps",
     by: Annotated[str, typer.Option("--by", help="topic (from voc topics build) or indicator (the current "
@@ -79,6 +82,7 @@ def drivers_command(
     service = open_service()
     try:
         with _status(not as_json) as progress:
+            filters = matching(service, filters, " ".join(words) if words else None)
             result = drivers(service, filters, metric=metric, by=by, progress=progress,  # type: ignore[arg-type]
                              min_responses=min_responses, min_mentions=min_mentions, resamples=resamples, seed=seed)
     except DriverError as exc:

@@ -7,6 +7,7 @@ analysis by indicator never silently counts new documents as mentioning nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -19,6 +20,17 @@ from voc.store import documents
 if TYPE_CHECKING:
     from voc.indicators.service import IndicatorService
     from voc.service import Voc
+
+
+NO_DOCUMENT = "\x00"  # an id no document has: an empty id list would mean "no restriction"
+
+
+def matching(voc: Voc, filters: Filters, words: str | None) -> Filters:
+    """``filters`` narrowed to the documents holding ``words`` (as search matches them, through the index)."""
+    if not words or not words.strip():
+        return filters
+    ids = voc.index.ids_for(voc.build_query(words, filters=filters))
+    return replace(filters, ids=ids or [NO_DOCUMENT])
 
 
 def refresh_mapping(voc: Voc, indicators: IndicatorService | None = None) -> int:
