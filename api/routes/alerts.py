@@ -130,9 +130,10 @@ class StatusIn(Strict):
              responses={404: {"description": "no such alert"}})
 def set_status(alert_id: AlertId, body: StatusIn, state: State,
                _key: Annotated[ApiKey, Depends(require("act"))]) -> dict[str, Any]:
-    if not state.voc.alerts.store.set_status(alert_id, body.status):
+    found = state.voc.alerts.set_status(alert_id, body.status)
+    if found is None:
         raise ApiError(404, f"no alert {alert_id}")
-    return state.voc.alerts.store.get(alert_id) or {}
+    return found
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, summary="One alert",

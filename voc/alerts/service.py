@@ -149,6 +149,10 @@ class AlertService:
             found["deliveries"] = self.store.deliveries(alert_id=alert_id)
         return found
 
+    def set_status(self, alert_id: int, status: str) -> dict[str, Any] | None:
+        """Acknowledge, close or reopen an alert; None if there is no such alert."""
+        return self.store.get(alert_id) if self.store.set_status(alert_id, status) else None
+
     def deliveries(self, *, status: Sequence[str] = (), limit: int = 100) -> list[dict[str, Any]]:
         return self.store.deliveries(status=status, limit=limit)
 

@@ -139,10 +139,10 @@ def set_status(
     common.check_choices("STATUS", [status], STATUSES)
     service = open_service()
     try:
-        if not service.alerts.store.set_status(alert_id, status):
+        alert = service.alerts.set_status(alert_id, status)
+        if alert is None:
             common.err_console.print(f"no alert {alert_id}", highlight=False)
             raise typer.Exit(1)
-        alert = service.alerts.store.get(alert_id)
     finally:
         service.close()
     if as_json:
