@@ -108,10 +108,12 @@ class AlertService:
                 "deliveries": sent}
 
     def _document_evaluator(self) -> DocumentEvaluator:
-        rules = self.rules()
-        key = [rule.to_json() for rule in rules]
+        # Rules are re-read for every batch (another process may have changed them) but validated and
+        # parsed again only when their stored definitions changed.
+        key = self.store.definitions()
         with self._lock:
             if self._evaluator is None or self._evaluator[0] != key:
+                rules = [AlertRule.model_validate(definition) for definition in key]
                 self._evaluator = (key, DocumentEvaluator(rules, self._tokenize))
             return self._evaluator[1]
 

@@ -25,9 +25,12 @@ class AlertStore:
 
     # --- rules --------------------------------------------------------------------------------
     def rules(self) -> list[AlertRule]:
+        return [AlertRule.model_validate(row) for row in self.definitions()]
+
+    def definitions(self) -> list[dict[str, Any]]:
+        """The stored rules as JSON, unvalidated: cheap enough to compare on every ingested batch."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(alert_rules.c.definition).order_by(alert_rules.c.name)).scalars().all()
-        return [AlertRule.model_validate(row) for row in rows]
+            return list(conn.execute(select(alert_rules.c.definition).order_by(alert_rules.c.name)).scalars())
 
     def save_rules(self, rules: Sequence[AlertRule], *, replace: bool, now: datetime) -> None:
         """Add or update rules by name; ``replace`` removes the rules not given. One transaction."""
