@@ -266,3 +266,13 @@ def test_scheduled_run_ignores_per_document_rules(voc: Voc) -> None:
     service.import_rules(parse_rules([{"name": "差评", "kind": "low_score"}]))
     assert service.run() | {"at": None} == {"at": None, "rules": [], "found": 0, "suppressed": 0, "alerts": [],
                                            "deliveries": {"delivered": 0, "failed": 0}}
+
+
+def test_zero_cooldown_at_the_same_instant_gives_each_alert_its_own_id(voc: Voc) -> None:
+    clock = Clock(datetime(2026, 3, 1, 9))
+    service = AlertService(voc.store.engine, clock=clock)
+    service.import_rules(parse_rules([{"name": "差评", "kind": "low_score", "cooldown": 0}]))
+    first = service.on_committed([_doc("d1", meta={"score": 1})])
+    second = service.on_committed([_doc("d1", meta={"score": 1})])
+    assert len(first) == len(second) == 1 and first != second
+    assert sorted(a["id"] for a in service.alerts()) == sorted(first + second)

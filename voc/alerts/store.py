@@ -66,16 +66,17 @@ class AlertStore:
                     chosen.append(firing)
             if not chosen:
                 return []
-            # One executemany (SQLite runs RETURNING row by row); the ids are read back by (rule, subject,
-            # fired_at), unique here: the dedupe above leaves one firing per (rule, subject), and the write
-            # lock taken first keeps other writers of these rules out until the commit.
+            # One executemany (SQLite runs RETURNING row by row); the ids are read back by (rule, subject) among
+            # the rows added now, unique here: the dedupe above leaves one firing per (rule, subject), and the
+            # write lock taken first keeps other writers of these rules out until the commit.
+            before = conn.scalar(select(func.max(alerts.c.id))) or 0
             conn.execute(insert(alerts), [
                 {"rule": f.rule.name, "kind": f.rule.kind, "subject": f.subject[:300], "title": f.title[:1000],
                  "status": "open", "fired_at": now, "document_ids": f.document_ids, "snippets": f.snippets,
                  "detail": f.detail, "ticket_id": None} for f in chosen])
             ids = {(rule, subject): alert_id for alert_id, rule, subject in conn.execute(
-                select(alerts.c.id, alerts.c.rule, alerts.c.subject).where(alerts.c.fired_at == now,
-                                                                           alerts.c.rule.in_(names)))}
+                select(alerts.c.id, alerts.c.rule, alerts.c.subject).where(
+                    alerts.c.id > before, alerts.c.fired_at == now, alerts.c.rule.in_(names)))}
             fired = [(int(ids[(f.rule.name, f.subject[:300])]), f) for f in chosen]
             deliveries = [{"alert_id": alert_id, "webhook": name, "status": "pending", "attempts": 0,
                            "created_at": now, "updated_at": now}
