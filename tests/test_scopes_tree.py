@@ -154,3 +154,31 @@ def test_a_store_from_before_scoped_keys_gets_the_column(tmp_path: Path) -> None
     assert [(k.id, k.scope) for k in keys.list()] == [("old1", ())]
     _, record = keys.create("researcher", scope=["华东大区"])
     assert {k.id: k.scope for k in keys.list()}[record.id] == ("华东大区",)
+
+
+def test_overdue_tickets_escalate_up_the_organisation_tree(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from voc.scopes import OrgStore
+    from voc.service import Voc
+    from voc.settings import VocSettings
+
+    voc = Voc(VocSettings(home=tmp_path / "home", workers=1))
+    try:
+        OrgStore(voc.store.engine).save(parse_tree(TREE), author="test")
+        ticket = voc.tickets.open("差评", "上海徐汇店", [], sla_hours=1, actor="test")
+        later = ticket.due_at + timedelta(hours=1)
+        voc.tickets.escalate(later)
+        assert voc.tickets.get(ticket.id).owner == "上海区"
+        voc.tickets.escalate(later + timedelta(days=3))
+        assert voc.tickets.get(ticket.id).owner == "east"  # 华东大区's id
+    finally:
+        voc.close()
+    # a chain of its own (VOC_TICKET_ESCALATION) wins over the tree
+    chained = Voc(VocSettings(home=tmp_path / "home", workers=1, ticket_escalation='{"上海徐汇店": "总部"}'))
+    try:
+        ticket = chained.tickets.open("差评2", "上海徐汇店", [], sla_hours=1, actor="test")
+        chained.tickets.escalate(ticket.due_at + timedelta(hours=1))
+        assert chained.tickets.get(ticket.id).owner == "总部"
+    finally:
+        chained.close()

@@ -69,9 +69,11 @@ class Voc:
 
     @cached_property
     def tickets(self) -> TicketService:
+        from voc.scopes import ticket_overrides
         from voc.tickets import TicketService
 
-        return TicketService.from_settings(self.settings, self.store.engine)
+        return TicketService.from_settings(self.settings, self.store.engine,
+                                           **ticket_overrides(self.settings, self.store.engine))
 
     @cached_property
     def pipeline(self) -> Pipeline:

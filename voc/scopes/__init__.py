@@ -16,8 +16,8 @@ from voc.scopes.store import OrgStore
 from voc.scopes.tree import UNASSIGNED, OrgNode, OrgTree, OrgTreeError
 
 __all__ = ["UNASSIGNED", "OrgFileError", "OrgNode", "OrgStore", "OrgTree", "OrgTreeError", "Scope", "ScopeDenied",
-           "ScopedIndex", "ScopedVoc", "dump_tree", "load_org_tree", "parse_tree", "read_tree", "restrict",
-           "scoped"]
+           "ScopedIndex", "ScopedVoc", "dump_tree", "load_org_tree", "org_next_level", "parse_tree", "read_tree",
+           "restrict", "scoped", "ticket_overrides"]
 
 
 def load_org_tree(voc: Any, version: int | None = None) -> OrgTree | None:
@@ -29,3 +29,23 @@ def scoped(voc: Any, refs: list[str] | tuple[str, ...] | None) -> Any:
     """``voc`` itself when ``refs`` is empty or names the root; else a ``ScopedVoc`` for those nodes."""
     scope = Scope.resolve(load_org_tree(voc), list(refs or ()))
     return voc if scope.unrestricted else ScopedVoc(voc, scope)
+
+
+def org_next_level(engine: Any) -> Any:
+    """``next_level`` for ticket escalation from the organisation tree, read at each call (a new tree
+    version applies at once): a node's parent (its id), None at the top or for an owner the tree lacks."""
+    store = OrgStore(engine)
+
+    def next_level(owner: str) -> str | None:
+        tree = store.tree()
+        return tree.next_level(owner) if tree is not None and owner in tree else None
+
+    return next_level
+
+
+def ticket_overrides(settings: Any, engine: Any) -> dict[str, Any]:
+    """What the ticket service takes from the organisation: escalation up the tree, unless a chain of its
+    own is configured (``VOC_TICKET_ESCALATION`` wins)."""
+    if settings.ticket_escalation and str(settings.ticket_escalation).strip():
+        return {}
+    return {"next_level": org_next_level(engine)}
