@@ -337,3 +337,29 @@ def test_email_settings_are_checked() -> None:
         parse_webhooks([{"name": "m", "format": "email", "url": "https://x/y", "to": ["a@b.c"]}])
     with pytest.raises(ValueError, match="to: an e-mail webhook needs recipient"):
         parse_webhooks([{"name": "m", "format": "email", "url": "smtp://x"}])
+
+
+def test_ticket_escalation_notice_is_signed_and_delivered(tmp_path: Path, receiver: Receiver) -> None:
+    from datetime import datetime, timedelta
+
+    from voc.tickets import ChainNextLevel, TicketService
+
+    hooks = [{"name": "ops", "url": receiver.url, "secret": SECRET},
+             {"name": "wx", "url": receiver.url + "?key=k", "format": "wecom"}]
+    service = _service(tmp_path, hooks, Sleeps())
+    service.notify_webhooks = ["ops", "wx"]
+    now = datetime(2026, 3, 1, 9)
+    tickets = TicketService(service.store.engine, next_level=ChainNextLevel({"浦东店": "华东大区"}),
+                            notify=service.notify, clock=lambda: now)
+    ticket = tickets.open("差评跟进", "浦东店", [], sla_hours=2, actor="test")
+    tickets.escalate(now + timedelta(hours=3))
+    signed, robot = receiver.requests
+    assert verify(SECRET, signed["headers"][TIMESTAMP_HEADER], signed["body"], signed["headers"][SIGNATURE_HEADER])
+    body = json.loads(signed["body"])
+    assert body["event"] == "ticket.escalated" and body["data"]["ticket_id"] == ticket.id
+    assert body["data"]["to_owner"] == "华东大区"
+    assert "华东大区" in json.loads(robot["body"])["markdown"]["content"]
+    receiver.statuses = [500] * 10  # an unreachable receiver: the notice fails loudly, after bounded attempts
+    with pytest.raises(RuntimeError, match="ops: HTTP 500"):
+        service.notify({"type": "ticket.escalated", "ticket_id": 1, "title": "t", "from_owner": "a",
+                        "to_owner": "b", "level": 1, "overdue_since": "x", "due_at": "y"})

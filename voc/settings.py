@@ -198,6 +198,9 @@ class VocSettings(BaseSettings):
         "format: json|wecom|dingtalk|feishu|email, secret (json: HMAC key of X-Voc-Signature; dingtalk/feishu: the "
         "robot's sign secret; email: the SMTP password), timeout; email: to, sender, starttls, username}. "
         "Never shown: secrets and URL queries are masked.")
+    alerts_notify_webhooks: list[str] = Field(
+        default_factory=list, description="Names of alerts_webhooks that receive notices other than alerts (a "
+        "ticket escalated to the next level).")
     alerts_interval_seconds: float = Field(
         0.0, ge=0, description="`voc serve` evaluates the scheduled alert rules this often (seconds); 0: only by "
         "`voc alerts run` (cron).")

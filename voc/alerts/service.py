@@ -34,7 +34,8 @@ class AlertService:
                  tokenize: Callable[[str], list[str]] | None = None,
                  topic_labels: Callable[[], dict[int, str]] | None = None,
                  open_ticket: OpenTicket | None = None, clock: Callable[[], datetime] = datetime.now,
-                 sender: WebhookSender | None = None, background: bool = False) -> None:
+                 sender: WebhookSender | None = None, background: bool = False,
+                 notify_webhooks: Sequence[str] = ()) -> None:
         self.store = AlertStore(engine)
         # Bad webhook settings must not break ingest or reading alerts: they are reported where webhooks are
         # used (rule import, delivery, test-webhook) instead of here.
@@ -45,6 +46,7 @@ class AlertService:
             self.webhooks, self.webhook_error = {}, f"invalid alerts_webhooks setting: {exc}"
             log.warning("%s", self.webhook_error)
         self.open_ticket = open_ticket
+        self.notify_webhooks = list(notify_webhooks)
         self.sender = sender or WebhookSender()
         self._tokenize = tokenize
         self._topic_labels = topic_labels
@@ -60,7 +62,8 @@ class AlertService:
         sender = WebhookSender(max_attempts=settings.alerts_delivery_attempts,
                                backoff_s=settings.alerts_backoff_seconds)
         return cls(engine, webhooks=settings.alerts_webhooks, sender=sender,
-                   background=settings.alerts_background_delivery, **wiring)
+                   background=settings.alerts_background_delivery,
+                   notify_webhooks=settings.alerts_notify_webhooks, **wiring)
 
     # --- rules --------------------------------------------------------------------------------
     def rules(self) -> list[AlertRule]:
@@ -211,6 +214,19 @@ class AlertService:
         self.store.record(row["id"], self._clock(), status=result.status, attempts=before + result.attempts,
                           error=result.last_error, response_status=result.response_status)
         return result
+
+    def notify(self, event: dict[str, Any]) -> None:
+        """Send a notice that is not an alert (``{"type": "ticket.escalated", …}`` from the tickets service) to
+        the ``alerts_notify_webhooks``, with the same retries and signing. Raises when a webhook could not
+        be reached after its attempts, so the caller can record that (tickets put it in the audit trail)."""
+        failures = []
+        for name in self.notify_webhooks:
+            hook = self.webhooks.get(name)
+            result = self.sender.send(hook, event) if hook else None
+            if result is None or result.status != "delivered":
+                failures.append(f"{name}: {result.last_error if result else self.webhook_error or 'not configured'}")
+        if failures:
+            raise RuntimeError("notice not delivered to " + "; ".join(failures))
 
     def test_webhook(self, name: str) -> DeliveryResult:
         """Send a sample alert to one webhook (not stored, not logged as a delivery)."""

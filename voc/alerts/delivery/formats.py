@@ -1,7 +1,8 @@
 """Message bodies and signed URLs per webhook format.
 
-- ``json``: the alert as JSON (``{"event": "alert", "alert": {...}}``), signed by the sender's
-  X-Voc-Signature header (see `voc.alerts.delivery.sender`).
+- ``json``: the alert as JSON (``{"event": "alert", "alert": {...}}``; a notice such as a ticket escalation:
+  ``{"event": "ticket.escalated", "data": {...}}``), signed by the sender's X-Voc-Signature header (see
+  `voc.alerts.delivery.sender`).
 - ``wecom`` (企业微信群机器人): ``{"msgtype": "markdown", "markdown": {"content": ...}}``.
 - ``dingtalk`` (钉钉自定义机器人): ``{"msgtype": "markdown", "markdown": {"title", "text"}}``; with a 加签
   secret the URL gets ``timestamp`` (ms) and ``sign`` = urlencode(base64(HMAC-SHA256(secret,
@@ -27,7 +28,9 @@ SNIPPET_CHARS = 120
 
 
 def lines(alert: dict[str, Any]) -> tuple[str, list[str]]:
-    """The title and the body lines every robot format shows."""
+    """The title and the body lines every robot format shows (an alert, or an event with a ``type``)."""
+    if "type" in alert:
+        return _event_lines(alert)
     title = f"[voc] {alert['title']}"
     body = [f"规则 rule: {alert['rule']} ({alert['kind']})", f"对象 subject: {alert['subject']}",
             f"时间 fired: {alert['fired_at']}"]
@@ -62,7 +65,21 @@ def payload(hook: WebhookConfig, alert: dict[str, Any], now_ms: int) -> tuple[st
             message = {"timestamp": str(seconds), "sign": feishu_sign(hook.secret.get_secret_value(), seconds),
                        **message}
         return hook.url, message
+    if "type" in alert:
+        return hook.url, {"event": alert["type"], "data": alert}
     return hook.url, {"event": "alert", "alert": alert}
+
+
+def _event_lines(event: dict[str, Any]) -> tuple[str, list[str]]:
+    """A notice that is not an alert: a ticket escalated to the next level, say."""
+    if event["type"] == "ticket.escalated":
+        title = f"[voc] 工单升级 ticket #{event['ticket_id']} → {event['to_owner']}: {event['title']}"
+        body = [f"原负责人 from: {event['from_owner']}", f"级别 level: {event['level']}",
+                f"超时 overdue since: {event['overdue_since']}", f"新截止 due: {event['due_at']}"]
+        if event.get("alert_id"):
+            body.append(f"告警 alert: {event['alert_id']} ({event.get('rule') or ''})")
+        return title, body
+    return f"[voc] {event['type']}", [f"{key}: {value}" for key, value in event.items() if key != "type"]
 
 
 def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
