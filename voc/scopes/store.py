@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Engine, Integer, String, Table, Text, func, insert, select
 
 from voc.scopes.tree import OrgTree
-from voc.store import metadata
+from voc.store import create_tables, metadata
 
 org_versions = Table(
     "org_versions",
@@ -43,7 +43,7 @@ class OrgStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine, tables=[org_versions, org_audit])
+        create_tables(engine, [org_versions, org_audit])  # safe when several processes open a fresh store
         self._lock = threading.Lock()
         self._cached: OrgTree | None = None
 
