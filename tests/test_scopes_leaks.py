@@ -414,3 +414,16 @@ def test_emerging_topics_count_the_scope(env: ApiEnv) -> None:
         dated = set(conn.scalars(select(documents.c.id).where(documents.c.created_at.is_not(None),
                                                               documents.c.topic_id >= 0)))
     assert len(mentions) == len(dated & expected_ids(env, "store")) > 0
+
+
+def test_the_tree_shown_is_the_scope(env: ApiEnv) -> None:
+    def names(nodes: list[dict[str, Any]]) -> set[str]:
+        return {n["name"] for n in nodes} | {name for n in nodes for name in names(n.get("children", []))}
+
+    region = env.client.get("/v1/org", headers=env.headers("region")).json()
+    assert region["scope"] == ["华东大区"] and names(region["nodes"]) == {"华东大区", "上海徐汇店", "上海静安店"}
+    two = env.client.get("/v1/org", headers=env.headers("two")).json()
+    assert names(two["nodes"]) == {"上海徐汇店", "北京朝阳店"}
+    top = env.client.get("/v1/org", headers=env.headers("top")).json()
+    assert top["nodes"][0]["name"] == "总部" and "北京朝阳店" in names(top["nodes"])
+    assert env.client.get("/v1/org", headers=env.headers("admin")).json()["scope"] == []

@@ -15,6 +15,7 @@ from api.routes import (
     indicators,
     jobs,
     me,
+    org,
     search,
     suggestions,
     tags,
@@ -40,6 +41,7 @@ V1_ROUTERS: list[APIRouter] = [
     alerts.router,
     jobs.router,
     me.router,
+    org.router,
 ]
 # At the root, without a key.
 ROOT_ROUTERS: list[APIRouter] = [health.router, ui.router]  # ui: the web UI at /, not in the schema

@@ -17,7 +17,7 @@ from voc.scopes.tree import UNASSIGNED, OrgNode, OrgTree, OrgTreeError
 
 __all__ = ["UNASSIGNED", "OrgFileError", "OrgNode", "OrgStore", "OrgTree", "OrgTreeError", "Scope", "ScopeDenied",
            "ScopedIndex", "ScopedVoc", "dump_tree", "load_org_tree", "org_next_level", "parse_tree", "read_tree",
-           "restrict", "scoped", "ticket_overrides"]
+           "restrict", "scoped", "ticket_overrides", "visible_tree"]
 
 
 def load_org_tree(voc: Any, version: int | None = None) -> OrgTree | None:
@@ -49,3 +49,15 @@ def ticket_overrides(settings: Any, engine: Any) -> dict[str, Any]:
     if settings.ticket_escalation and str(settings.ticket_escalation).strip():
         return {}
     return {"next_level": org_next_level(engine)}
+
+
+def visible_tree(voc: Any) -> dict[str, Any] | None:
+    """The current tree as ``voc`` may see it: the root unscoped, else the scope's own subtrees (a store
+    manager is not shown the other regions); None without a tree."""
+    tree = load_org_tree(voc.base if isinstance(voc, ScopedVoc) else voc)
+    if tree is None:
+        return None
+    refs = voc.scope.nodes if isinstance(voc, ScopedVoc) else (tree.root.id,)
+    nodes = [tree.find(ref) for ref in refs]
+    return {"name": tree.name, "field": tree.mapping_field, "version": tree.version,
+            "nodes": [node.to_dict() for node in nodes if node is not None]}
