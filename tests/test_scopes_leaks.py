@@ -427,3 +427,13 @@ def test_the_tree_shown_is_the_scope(env: ApiEnv) -> None:
     top = env.client.get("/v1/org", headers=env.headers("top")).json()
     assert top["nodes"][0]["name"] == "总部" and "北京朝阳店" in names(top["nodes"])
     assert env.client.get("/v1/org", headers=env.headers("admin")).json()["scope"] == []
+
+
+def test_whole_corpus_work_is_refused_to_a_scoped_admin(env: ApiEnv) -> None:
+    headers = env.headers("scoped-admin")
+    upload = env.client.post("/v1/documents/upload", headers=headers, data={"source": "review"},
+                             files={"file": ("x.csv", "id,text,store\nx1,朝阳店的差评,北京朝阳店\n".encode())})
+    assert upload.status_code == 403, upload.text
+    assert upload.json()["error"]["details"] == {"reason": "scope"}
+    assert env.client.post("/v1/tickets/escalate", headers=headers).status_code == 403
+    assert env.client.get("/v1/alerts/deliveries", headers=headers).status_code == 403
