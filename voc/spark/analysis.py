@@ -82,6 +82,7 @@ def read_input(spark: SparkSession, source: str, fmt: str | None = None) -> Data
 def prepare_input(frame: DataFrame, source: str | None) -> DataFrame:
     """Check the columns before any work, fill a missing source, number the rows."""
     from pyspark.sql import functions as F
+    from pyspark.sql import types as T
 
     unknown = [name for name in frame.columns if name not in INPUT_COLUMNS and name != "row"]
     if unknown:
@@ -95,6 +96,11 @@ def prepare_input(frame: DataFrame, source: str | None) -> DataFrame:
         frame = frame.withColumn("source", F.lit(source))
     else:
         raise ValueError("the input has no source column: give --source (survey, hotline or review)")
+    # Nested values (hotline turns, meta objects read from JSON or Parquet) travel as JSON text, which
+    # analyse_frame reads like a CSV cell; Arrow's nested types need no support on the executors then.
+    for column in frame.schema.fields:
+        if isinstance(column.dataType, T.ArrayType | T.MapType | T.StructType):
+            frame = frame.withColumn(column.name, F.to_json(F.col(column.name)))
     if "row" not in frame.columns:
         # Spark's row id: partition-major and stable for the same input; names a rejected row
         frame = frame.withColumn("row", F.monotonically_increasing_id())
