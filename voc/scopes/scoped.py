@@ -167,7 +167,7 @@ class ScopedVoc:
     def indicators(self) -> Any:
         from voc.scopes.views import ScopedIndicators
 
-        return ScopedIndicators(self.base.indicators, self.scope)
+        return ScopedIndicators(self.base.indicators, self.scope, self.store.visible)
 
     @cached_property
     def alerts(self) -> Any:

@@ -95,25 +95,15 @@ _INDICATOR_PASS_THROUGH = frozenset({"show", "tree", "versions", "diff", "audit"
 
 
 class ScopedIndicators:
-    def __init__(self, base: Any, scope: Scope) -> None:
+    def __init__(self, base: Any, scope: Scope, visible: Any) -> None:
         self.base = base
         self.scope = scope
+        self._visible = lambda ids: set(visible(ids))  # ids -> those the scope sees (ScopedStore.visible)
 
     def __getattr__(self, name: str) -> Any:
         if name in _INDICATOR_PASS_THROUGH:
             return getattr(self.base, name)
         raise ScopeDenied(f"indicators.{name} is not available to a scoped key yet")
-
-    def _visible(self, ids: Sequence[str]) -> set[str]:
-        from voc.scopes.scoped import ID_CHUNK
-
-        found: set[str] = set()
-        with self.base.voc.store.engine.connect() as conn:
-            for start in range(0, len(ids), ID_CHUNK):
-                chunk = list(ids[start:start + ID_CHUNK])
-                found.update(conn.scalars(select(documents.c.id).where(documents.c.id.in_(chunk),
-                                                                        self.scope.sql(documents))))
-        return found
 
     def coverage(self, *, sources: Sequence[str] = (), industries: Sequence[str] = ()) -> dict[str, Any]:
         from voc.indicators.corpus import scope_conditions
@@ -154,13 +144,13 @@ class ScopedIndicators:
         evidence["document_ids"] = kept
         evidence["count"] = len(kept)
         evidence["quotes"] = [q for q in evidence.get("quotes") or [] if q.get("document_id") in visible]
-        if kept:
-            with self.base.voc.store.engine.connect() as conn:
-                evidence["sources"] = dict(conn.execute(
-                    select(documents.c.source, func.count()).where(documents.c.id.in_(kept[:ID_LIMIT]))
-                    .group_by(documents.c.source)).all())
-        else:
-            evidence["sources"] = {}
+        sources: dict[str, int] = {}
+        with self.base.voc.store.engine.connect() as conn:
+            for start in range(0, len(kept), 900):  # SQLite's bound-parameter limit
+                for source, count in conn.execute(select(documents.c.source, func.count()).where(
+                        documents.c.id.in_(kept[start:start + 900])).group_by(documents.c.source)):
+                    sources[source] = sources.get(source, 0) + int(count)
+        evidence["sources"] = sources
         return {**suggestion, "evidence": evidence}
 
     def suggestions(self, status: tuple[str, ...] | list[str] = ()) -> list[dict[str, Any]]:
@@ -169,8 +159,6 @@ class ScopedIndicators:
     def suggestion(self, suggestion_id: str) -> dict[str, Any]:
         return self._evidence(self.base.suggestion(suggestion_id))
 
-
-ID_LIMIT = 900
 
 
 class ScopedTickets:
