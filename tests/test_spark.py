@@ -185,3 +185,22 @@ def test_cli_rejects_bad_input_before_any_work(spark: Any, work: Path, monkeypat
                                  str(work / "bad-out")])
     assert result.exit_code == 2 and "does not exist" in result.output
     assert not (work / "bad-out").exists()
+
+
+def test_input_format_from_the_name(tmp_path: Path) -> None:
+    from voc.spark.analysis import input_format
+
+    (tmp_path / "a.jsonl").write_text("{}\n", encoding="utf-8")
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "export.txt").write_text("x", encoding="utf-8")
+    assert input_format(str(tmp_path / "a.jsonl"), None) == "json"
+    assert input_format(str(tmp_path / "parts"), None) == "parquet"  # a folder of part files
+    assert input_format("ods.customer_reviews", None) == "table"  # no such path: a Hive table
+    assert input_format("hdfs:///voc/in.csv", None) == "csv"  # remote: Spark reads it, nothing checked here
+    assert input_format(str(tmp_path / "export.txt"), "csv") == "csv"
+    with pytest.raises(ValueError, match="does not exist"):
+        input_format(str(tmp_path / "missing.parquet"), None)
+    with pytest.raises(ValueError, match="cannot tell the format"):
+        input_format(str(tmp_path / "export.txt"), None)
+    with pytest.raises(ValueError, match="unknown format 'xlsx'"):
+        input_format(str(tmp_path / "a.jsonl"), "xlsx")
