@@ -363,3 +363,27 @@ def test_ticket_escalation_notice_is_signed_and_delivered(tmp_path: Path, receiv
     with pytest.raises(RuntimeError, match="ops: HTTP 500"):
         service.notify({"type": "ticket.escalated", "ticket_id": 1, "title": "t", "from_owner": "a",
                         "to_owner": "b", "level": 1, "overdue_since": "x", "due_at": "y"})
+
+
+def test_the_facade_sends_ticket_escalations_to_the_notify_webhooks(tmp_path: Path, receiver: Receiver) -> None:
+    """Voc.tickets is wired to the alert webhooks: an escalation configured only through settings reaches
+    the receiver (the service-level test above injects the notifier by hand)."""
+    from datetime import datetime, timedelta
+
+    from voc.service import Voc
+    from voc.settings import VocSettings
+
+    settings = VocSettings(home=tmp_path / "home", workers=1, ticket_escalation='{"浦东店": "华东大区"}',
+                           alerts_webhooks=[{"name": "ops", "url": receiver.url, "secret": SECRET}],
+                           alerts_notify_webhooks=["ops"])
+    voc = Voc(settings)
+    try:
+        opened = datetime.now()
+        ticket = voc.tickets.open("差评跟进", "浦东店", [], sla_hours=1, actor="test")
+        voc.tickets.escalate(opened + timedelta(hours=2))
+    finally:
+        voc.close()
+    (request,) = receiver.requests
+    body = json.loads(request["body"])
+    assert body["event"] == "ticket.escalated" and body["data"]["ticket_id"] == ticket.id
+    assert body["data"]["to_owner"] == "华东大区"

@@ -72,7 +72,9 @@ class Voc:
         from voc.scopes import ticket_overrides
         from voc.tickets import TicketService
 
+        # escalation notices go out through the alert webhooks (VOC_ALERTS_NOTIFY_WEBHOOKS)
         return TicketService.from_settings(self.settings, self.store.engine,
+                                           notify=lambda event: self.alerts.notify(event),
                                            **ticket_overrides(self.settings, self.store.engine))
 
     @cached_property
