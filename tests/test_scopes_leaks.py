@@ -372,6 +372,14 @@ def test_alerts_about_other_stores_are_not_shown(env: ApiEnv) -> None:
     assert set(ids.values()) <= top
     assert env.client.get(f"/v1/alerts/{ids['mixed']}", headers=env.headers("region")).status_code == 404
     assert env.client.get(f"/v1/alerts/{ids['inside']}", headers=env.headers("region")).status_code == 200
+    # acting on one: inside only; outside it does not exist
+    close = {"status": "closed"}
+    assert env.client.post(f"/v1/alerts/{ids['mixed']}/status", json=close, headers=env.headers("region")
+                           ).status_code == 404
+    done = env.client.post(f"/v1/alerts/{ids['inside']}/status", json=close, headers=env.headers("region"))
+    assert done.status_code == 200 and done.json()["status"] == "closed"
+    with env.app.state.voc_api.voc.store.engine.connect() as conn:
+        assert conn.execute(select(alerts.c.status).where(alerts.c.id == ids["mixed"])).scalar() == "open"
 
 
 def test_suggestion_evidence_is_cut_to_the_scope(env: ApiEnv) -> None:

@@ -254,6 +254,10 @@ class ScopedAlerts:
             start += self.PAGE
         return shown[offset:offset + limit]
 
+    def set_status(self, alert_id: int, status: str) -> dict[str, Any] | None:
+        """Acknowledge, close or reopen an alert the scope sees; None (not found) otherwise."""
+        return self.base.set_status(alert_id, status) if self.get(alert_id) is not None else None
+
     def rules(self) -> Any:
         return self.base.rules()
 
