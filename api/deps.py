@@ -75,13 +75,13 @@ async def get_state(request: Request) -> ApiState:
     """The dependency: async, as FastAPI runs a plain function dependency in its thread pool.
 
     For a scoped key, the state's ``voc`` is the scoped facade (voc.scopes.ScopedVoc): routes never check
-    a scope themselves. The key is read here as well as in ``require`` (which answers 401/403/429): a
-    verified key is cached, so the second look costs no query."""
+    a scope themselves. The key is checked here or in ``require`` (which answers 401/403/429), whichever
+    runs first, once per request, through the failed-key limiter."""
     state = app_state(request)
     scheme, _, presented = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not presented.strip():
         return state
-    key = state.keys.recently_verified(presented.strip()) or state.keys.verify(presented.strip())
+    key = _request_key(state, request, presented.strip())
     if key is None or not key.scope:
         return state
     return replace(state, voc=state.scopes.view(key.scope))
@@ -102,7 +102,7 @@ def require(permission: str | None = None) -> Callable[..., Awaitable[ApiKey]]:
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
     ) -> ApiKey:
         state = app_state(request)
-        key = _checked_key(state, request, credentials.credentials) if credentials else None
+        key = _request_key(state, request, credentials.credentials) if credentials else None
         if key is None:
             raise ApiError(401, "a valid API key is required: Authorization: Bearer <key>",
                            headers={"WWW-Authenticate": "Bearer"})
@@ -118,6 +118,16 @@ def require(permission: str | None = None) -> Callable[..., Awaitable[ApiKey]]:
 
     dependency.__name__ = f"require_{permission or 'key'}"
     return dependency
+
+
+def _request_key(state: ApiState, request: Request, presented: str) -> ApiKey | None:
+    """``_checked_key`` once per request: the scope lookup (``get_state``) and ``require`` both need the
+    key, and a second check would count one bad key as two failures, or verify a key against the store
+    while its address is blocked."""
+    checked: dict[str, ApiKey | None] = request.state.__dict__.setdefault("checked_keys", {})
+    if presented not in checked:
+        checked[presented] = _checked_key(state, request, presented)
+    return checked[presented]
 
 
 def _checked_key(state: ApiState, request: Request, presented: str) -> ApiKey | None:
