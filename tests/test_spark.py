@@ -78,7 +78,7 @@ def analysed(spark: Any, work: Path, settings: VocSettings, rows: list[dict[str,
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VOC_HOME", str(settings.home))
         result = CliRunner().invoke(app, ["spark", "analyse", "--input", str(source), "--output", str(output),
-                                          "--master", "local[2]", "--json"])
+                                          "--master", "local[2]", "--partitions", "1", "--json"])
     assert result.exit_code == 0, result.output
     return output, AnalyseReport(**json.loads(result.stdout))
 

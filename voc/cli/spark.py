@@ -43,6 +43,8 @@ def analyse_command(
                                                                  "a source column.")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="csv, json, parquet or table (default: from "
                                                                "the name).")] = None,
+    partitions: Annotated[int | None, typer.Option("--partitions", min=1, help="Spread the input over this many "
+                                                   "tasks (default: at least two per core).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Normalise, mask PII, tokenise, fingerprint, sentiment and topics for every row (the batch function
@@ -58,7 +60,8 @@ def analyse_command(
     from pyspark.errors import AnalysisException
 
     try:
-        report = analyse(spark, input_path, output, service.settings, source=source, fmt=kind)
+        report = analyse(spark, input_path, output, service.settings, source=source, fmt=kind,
+                         partitions=partitions)
     except ValueError as exc:
         raise common.fail(str(exc)) from None
     except AnalysisException as exc:  # a table or path Spark cannot find: its first line says which

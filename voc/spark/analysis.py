@@ -79,8 +79,9 @@ def read_input(spark: SparkSession, source: str, fmt: str | None = None) -> Data
     return spark.table(source)
 
 
-def prepare_input(frame: DataFrame, source: str | None) -> DataFrame:
-    """Check the columns before any work, fill a missing source, number the rows."""
+def prepare_input(frame: DataFrame, source: str | None, partitions: int | None = None) -> DataFrame:
+    """Check the columns before any work, fill a missing source, number the rows, spread the rows over
+    ``partitions`` tasks (default: at least two per core)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -104,6 +105,8 @@ def prepare_input(frame: DataFrame, source: str | None) -> DataFrame:
     if "row" not in frame.columns:
         # Spark's row id: partition-major and stable for the same input; names a rejected row
         frame = frame.withColumn("row", F.monotonically_increasing_id())
+    if partitions:
+        return frame.repartition(partitions) if frame.rdd.getNumPartitions() != partitions else frame
     # A file of a few MB is one partition, which one core would analyse alone: spread it over every core.
     parallelism = frame.sparkSession.sparkContext.defaultParallelism * 2
     if frame.rdd.getNumPartitions() < parallelism:
@@ -124,13 +127,13 @@ def analyse_batches(settings: VocSettings) -> Any:
 
 
 def analyse(spark: SparkSession, source_path: str, output: str, settings: VocSettings, *,
-            source: str | None = None, fmt: str | None = None) -> AnalyseReport:
+            source: str | None = None, fmt: str | None = None, partitions: int | None = None) -> AnalyseReport:
     """Analyse ``source_path`` (a file, a folder or a table name) into ``output``, replacing what is there."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     started = time.perf_counter()
-    frame = prepare_input(read_input(spark, source_path, fmt), source)
+    frame = prepare_input(read_input(spark, source_path, fmt), source, partitions)
     analysed = frame.mapInPandas(analyse_batches(settings), schema=analysed_schema()).persist(
         StorageLevel.MEMORY_AND_DISK)
     try:
