@@ -89,7 +89,7 @@ def test_output_is_analysed_and_masked(rows: list[dict[str, Any]], output: pd.Da
 
 def test_missing_values_from_pandas_are_missing(module_settings: VocSettings) -> None:
     frame = pd.DataFrame({"text": ["还不错的一次购物体验", "物流很快"], "rating": [5, None],
-                          "created_at": [pd.Timestamp("2024-01-02"), pd.NaT]})
+                          "created_at": [pd.Timestamp("2024-01-02"), pd.NaT], "meta": [None, " "]})
     out = analyse_frame(frame, module_settings, source="review")
     assert out["status"].tolist() == ["ok", "ok"]
     assert json.loads(out.loc[1, "meta"]) == {} and json.loads(out.loc[0, "meta"]) == {"rating": 5.0}

@@ -162,9 +162,11 @@ def frame_row(record: dict[str, Any], source: str | None) -> RowInput:
     values = {name: plain(value) for name, value in record.items()}
     row_source = values.pop("source", None) or source
     meta = values.pop("meta", None)
+    if isinstance(meta, str) and not meta.strip():
+        meta = None  # an empty cell
     extra: dict[str, Any] | None = None
     try:
-        if isinstance(meta, str) and meta.strip():
+        if isinstance(meta, str):
             try:
                 meta = json.loads(meta)
             except json.JSONDecodeError as exc:
