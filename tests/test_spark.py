@@ -185,6 +185,8 @@ def test_cli_rejects_bad_input_before_any_work(spark: Any, work: Path, monkeypat
                                  str(work / "bad-out")])
     assert result.exit_code == 2 and "does not exist" in result.output
     assert not (work / "bad-out").exists()
+    result = runner.invoke(app, ["spark", "load", "--input", str(work / "never-written")])
+    assert result.exit_code == 2 and "does not exist" in result.output.lower()
 
 
 def test_input_format_from_the_name(tmp_path: Path) -> None:

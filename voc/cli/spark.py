@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +25,20 @@ def _session(master: str | None, *, hive: bool = False) -> Any:
         return spark_session(None if master == "submit" else master or "local[2]", "voc", hive=hive)
     except SparkUnavailable as exc:
         raise common.fail(str(exc)) from None
+
+
+@contextmanager
+def _spark_errors() -> Iterator[None]:
+    """Bad input as one line and exit code 2: our checks' messages, and Spark's for a table or path it
+    cannot find (its first line says which)."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        yield
+    except ValueError as exc:
+        raise common.fail(str(exc)) from None
+    except AnalysisException as exc:
+        raise common.fail(str(exc).splitlines()[0]) from None
 
 
 def _done(report: dict[str, Any], as_json: bool) -> None:
@@ -57,15 +73,9 @@ def analyse_command(
     except ValueError as exc:
         raise common.fail(str(exc)) from None
     spark = _session(master, hive=kind == "table")
-    from pyspark.errors import AnalysisException
-
-    try:
+    with _spark_errors():
         report = analyse(spark, input_path, output, service.settings, source=source, fmt=kind,
                          partitions=partitions)
-    except ValueError as exc:
-        raise common.fail(str(exc)) from None
-    except AnalysisException as exc:  # a table or path Spark cannot find: its first line says which
-        raise common.fail(str(exc).splitlines()[0]) from None
     _done(report.to_dict(), as_json)
 
 
@@ -79,7 +89,9 @@ def load_command(
     from voc.spark.sinks import load
 
     service = open_service()
-    report = load(_session(master), output, service.settings)
+    spark = _session(master)
+    with _spark_errors():
+        report = load(spark, output, service.settings)
     _done(report.to_dict(), as_json)
 
 
@@ -93,7 +105,9 @@ def index_command(
     from voc.spark.sinks import index
 
     service = open_service()
-    report = index(_session(master), output, service.settings)
+    spark = _session(master)
+    with _spark_errors():
+        report = index(spark, output, service.settings)
     _done(report.to_dict(), as_json)
     if report.failed:
         raise common.fail(f"{report.failed} documents were not indexed: {'; '.join(report.errors)}", code=1)

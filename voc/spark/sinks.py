@@ -111,6 +111,7 @@ def load(spark: SparkSession, output: str, settings: VocSettings) -> LoadReport:
     """Copy the documents of ``output`` into the store (``settings.database_url``), recorded as one run."""
     started = time.perf_counter()
     now = datetime.now()
+    frame = read_documents(spark, output)  # a missing or unreadable output fails here, before any write
     store = DocumentStore(settings.resolved_database_url)
     try:
         with store.engine.begin() as conn:
@@ -128,7 +129,7 @@ def load(spark: SparkSession, output: str, settings: VocSettings) -> LoadReport:
 
         status = "failed"
         try:
-            totals = read_documents(spark, output).mapInPandas(run, schema=LOAD_SCHEMA).groupBy().sum().collect()[0]
+            totals = frame.mapInPandas(run, schema=LOAD_SCHEMA).groupBy().sum().collect()[0]
             report.loaded, report.duplicates = int(totals[0] or 0), int(totals[1] or 0)
             status = "done"
         finally:
@@ -159,6 +160,7 @@ def _number(meta: dict[str, Any], key: str) -> float | None:
 def index(spark: SparkSession, output: str, settings: VocSettings) -> IndexReport:
     """Index the documents of ``output`` from the executors into the settings' backend."""
     started = time.perf_counter()
+    frame = read_documents(spark, output)  # a missing or unreadable output fails here, before any write
     open_backend(settings).close()  # the index (and its alias) exists before executors write to it
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -171,7 +173,7 @@ def index(spark: SparkSession, output: str, settings: VocSettings) -> IndexRepor
             yield pd.DataFrame({"indexed": [outcome.indexed], "failed": [len(outcome.errors)],
                                 "first_error": [first]})
 
-    results = read_documents(spark, output).mapInPandas(run, schema=INDEX_SCHEMA).collect()
+    results = frame.mapInPandas(run, schema=INDEX_SCHEMA).collect()
     report = IndexReport(indexed=sum(r["indexed"] for r in results), failed=sum(r["failed"] for r in results),
                          errors=sorted({r["first_error"] for r in results if r["first_error"]})[:10])
     report.rows = report.indexed + report.failed
