@@ -98,6 +98,11 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiEnv]:
 
 @pytest.fixture(scope="module")
 def ids(env: ApiEnv) -> dict[str, str]:
+    return matrix_ids(env)
+
+
+def matrix_ids(env: ApiEnv) -> dict[str, str]:
+    """The ids the route templates are filled with; test_es_api's matrix uses the same."""
     doc_id = env.client.get("/v1/search", params={"q": "快递"}, headers=env.headers("admin")).json()["hits"][0]["id"]
     job = env.client.post("/v1/documents/upload", headers=env.headers("admin"), data={"source": "review"},
                           files={"file": ("big.csv", "id,text\nj1,一个作为任务运行的上传\n".encode())})

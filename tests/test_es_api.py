@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from api_support import ApiEnv, api_env
-from test_api_roles import ALL, ROUTE_CASES, TREE, Case, _call
+from test_api_roles import ALL, ROUTE_CASES, Case, _call, matrix_ids
 from test_api_search import check_search_and_tags
 
 from indexing.es_testing import node_connection, unique_prefix
@@ -39,12 +39,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiEnv]:
 
 @pytest.fixture(scope="module")
 def ids(env: ApiEnv) -> dict[str, str]:
-    doc_id = env.client.get("/v1/search", params={"q": "快递"}, headers=env.headers("admin")).json()["hits"][0]["id"]
-    job = env.client.post("/v1/documents/upload", headers=env.headers("admin"), data={"source": "review"},
-                          files={"file": ("big.csv", "id,text\nj1,一个作为任务运行的上传\n".encode())})
-    env.app.state.voc_api.jobs.wait(job.json()["job_id"])
-    env.app.state.voc_api.voc.indicators.import_tree(TREE, author="matrix")  # as in the embedded matrix
-    return {"doc_id": doc_id, "job_id": job.json()["job_id"], "topic_id": "7", "suggestion_id": "s-0000000000"}
+    return matrix_ids(env)
 
 
 def test_search_and_tags_on_elasticsearch(tmp_path: Path) -> None:
