@@ -49,6 +49,6 @@ pg_running=0
 if [ "$#" -eq 0 ] && [ "$pg_running" = 1 ]; then
   VOC_TEST_STORE=postgres .venv/bin/python -m pytest -q \
     tests/test_pg_node.py tests/test_api_service.py tests/test_api_documents.py tests/test_index_concurrency.py \
-    tests/test_tickets.py tests/test_alerts_rules.py tests/test_alerts_cli.py tests/test_drivers.py \
+    tests/test_tickets.py tests/test_alerts_rules.py tests/test_alerts_cli.py tests/test_drivers.py tests/test_migrations.py \
     --deselect tests/test_drivers.py::test_cli_table_json_and_bad_values
 fi

@@ -167,21 +167,21 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
     if not read_only:
-        create_tables(engine)
+        from voc.migrations import upgrade_store  # Alembic is imported only where a store is opened
+
+        upgrade_store(engine)
     return engine
 
 
-# pg_advisory_xact_lock key for schema changes: "voc " as a 32-bit number
-_SCHEMA_LOCK = 0x766F6320
-
-
 def create_tables(engine: Engine, tables: Sequence[Table] | None = None) -> None:
-    """Create the missing tables (all of ``metadata`` by default). On PostgreSQL several processes
-    opening a fresh shared store at once (API workers, an ingest) would race in CREATE TABLE and one
-    would fail on a duplicate catalogue row, so creation runs under a transaction-scoped advisory lock."""
+    """Create the missing tables (all of ``metadata`` by default): a guard for engines opened without
+    ``make_engine`` (whose migrations create every table). On PostgreSQL several processes opening a fresh
+    shared store at once would race in CREATE TABLE, so creation holds the migrations' advisory lock."""
+    from voc.migrations import SCHEMA_LOCK
+
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         metadata.create_all(conn, tables=list(tables) if tables is not None else None)
 
 
