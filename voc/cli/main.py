@@ -22,9 +22,9 @@ from voc.cli.indicators import indicators_app
 from voc.cli.ingest import ingest_command
 from voc.cli.keys import keys_app
 from voc.cli.models import models_app
-from voc.cli.search import search_command, show_command
 from voc.cli.org import org_app
 from voc.cli.pg import pg_app
+from voc.cli.search import search_command, show_command
 from voc.cli.serve import serve_command
 from voc.cli.spark import spark_app
 from voc.cli.tags import tag_app
@@ -58,10 +58,10 @@ app.command("show")(show_command)
 app.command("export")(export_command)
 app.command("drivers")(drivers_command)
 app.add_typer(keys_app, name="keys")
+app.add_typer(org_app, name="org")
 app.command("serve")(serve_command)
 app.command("ingest")(ingest_command)
 app.add_typer(alerts_app, name="alerts")
-app.add_typer(org_app, name="org")
 
 
 
