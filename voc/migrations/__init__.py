@@ -12,6 +12,7 @@ tables and the newest revision differ.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -33,6 +34,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache  # the revisions ship with the code: read their files once per process
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
