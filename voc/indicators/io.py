@@ -23,6 +23,7 @@ import yaml
 
 from voc.indicators.model import STATUSES, Indicator, IndicatorTree, valid_id
 from voc.indicators.rules import RuleSyntaxError, parse_rule
+from voc.structured_files import read_structured
 
 FORMATS = ("yaml", "json", "xlsx")
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -192,22 +193,7 @@ def read_tree(path: Path, fmt: str | None = None) -> IndicatorTree:
         from voc.indicators.xlsx import read_xlsx
 
         return read_xlsx(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise IndicatorFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise IndicatorFileError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise IndicatorFileError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    except RecursionError:
-        raise IndicatorFileError(f"{path}: nested too deeply to be an indicator tree") from None
-    if data is None:
-        raise IndicatorFileError(f"{path}: the file is empty")
+    data = read_structured(path, fmt, IndicatorFileError, "an indicator tree")
     try:
         return parse_tree(data, str(path))
     except RecursionError:

@@ -32,6 +32,7 @@ import yaml
 
 from voc.scopes.tree import OrgNode, OrgTree, OrgTreeError
 from voc.spreadsheet_safety import append_text_safe_row
+from voc.structured_files import read_structured
 
 FORMATS = ("yaml", "json", "xlsx")
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -131,22 +132,7 @@ def read_tree(path: Path, fmt: str | None = None) -> OrgTree:
         raise OrgFileError(f"{path}: no such file")
     if fmt == "xlsx":
         return _read_xlsx(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise OrgFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise OrgFileError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        raise OrgFileError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    except RecursionError:
-        raise OrgFileError(f"{path}: nested too deeply to be an organisation tree") from None
-    if data is None:
-        raise OrgFileError(f"{path}: the file is empty")
+    data = read_structured(path, fmt, OrgFileError, "an organisation tree")
     try:
         return parse_tree(data, str(path))
     except RecursionError:
