@@ -71,6 +71,7 @@ def test_rules_load_from_yaml_and_json_round_trip(tmp_path: Path) -> None:
     ("name: a\n", "expected a list of rules"),
     ("- [1, 2]\n", "rule 1: expected a mapping"),
     ("- name: a\n  kind: [low_score\n", "not valid YAML"),
+    ("[" * 50_000 + "]" * 50_000, "nested too deeply"),  # crafted to exhaust the parser's recursion
 ])
 def test_bad_rule_files_are_rejected_naming_rule_and_field(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(RuleError) as caught:

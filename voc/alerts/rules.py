@@ -223,7 +223,12 @@ def load_rules(path: Path) -> list[AlertRule]:
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise RuleError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: "
                         f"{str(exc).splitlines()[0]}") from None
-    return parse_rules(data, str(path))
+    except RecursionError:  # a crafted file of nested brackets: an error naming the file, not a crash
+        raise RuleError(f"{path}: nested too deeply to be a rule file") from None
+    try:
+        return parse_rules(data, str(path))
+    except RecursionError:
+        raise RuleError(f"{path}: nested too deeply to be a rule file") from None
 
 
 def dump_rules(rules: list[AlertRule], fmt: str = "yaml") -> str:
