@@ -4,23 +4,16 @@ the role, and the search page counts and lists the scope's documents only."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
+from ui_support import CHROMIUM, chromium, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("the browser tests need Chromium at /usr/bin/chromium", allow_module_level=True)
 
-from api.launch import wait_until_serving  # noqa: E402 - after the skip above
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`")
 
@@ -29,12 +22,6 @@ STORES = ["上海徐汇店", "上海静安店", "北京朝阳店", None]
 TREE = {"root": {"name": "总部", "children": [
     {"name": "华东大区", "children": [{"name": "上海徐汇店"}, {"name": "上海静安店"}]},
     {"name": "华北大区", "children": [{"name": "北京朝阳店"}]}]}}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -63,33 +50,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                 "top": keys.create("researcher", name="总部")[0]}
     finally:
         voc.close()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOC_")} | {
-        "VOC_HOME": str(home), "VOC_ANALYSIS_STAGES": "[]"}
-    voc_bin = Path(sys.executable).with_name("voc")
-    command = [str(voc_bin) if voc_bin.exists() else shutil.which("voc") or "voc", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--no-access-log", "--log-level", "warning"]
-    log = (home / "serve.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(url, process, path="/healthz", log=home / "serve.log")
+    with serving(home, {"VOC_ANALYSIS_STAGES": "[]"}) as url:
         yield {"url": url, "keys": made}
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    with chromium(sync_api) as launched:
+        yield launched
 
 
 @pytest.mark.parametrize(("who", "badge", "total"), [("region", "范围 华东大区", 6), ("top", "范围 全部", 12)])

@@ -9,10 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -21,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ui_support import CHROMIUM, chromium, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("the browser tests need Chromium at /usr/bin/chromium (apt-get install chromium; "
                 "scripts/test.sh installs it when run as root)", allow_module_level=True)
-from api.launch import wait_until_serving  # noqa: E402 - after the skip above
-from voc.indicators.io import read_tree  # noqa: E402
+from voc.indicators.io import read_tree
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`")
 
@@ -46,12 +41,6 @@ class Server:
         request = urllib.request.Request(self.url + path + query, headers=headers)
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _prepare(home: Path) -> dict[str, str]:
@@ -78,34 +67,16 @@ def _prepare(home: Path) -> dict[str, str]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("ui") / "home"
     keys = _prepare(home)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOC_")} | {"VOC_HOME": str(home)}
-    voc_bin = Path(sys.executable).with_name("voc")
-    command = [str(voc_bin) if voc_bin.exists() else shutil.which("voc") or "voc", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--no-access-log", "--log-level", "warning"]
-    log = (home / "serve.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(url, process, path="/healthz", log=home / "serve.log")
+    with serving(home) as url:
         artifacts = Path(os.environ.get("VOC_UI_ARTIFACTS") or tmp_path_factory.mktemp("ui-artifacts"))
         artifacts.mkdir(parents=True, exist_ok=True)
         yield Server(url, keys, artifacts)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    with chromium(sync_api) as launched:
+        yield launched
 
 
 def open_page(browser: Any, server: Server, role: str, hash_: str = "") -> Any:

@@ -4,32 +4,19 @@ tickets, driven by Playwright with the system Chromium (nothing is downloaded)."
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+from ui_support import CHROMIUM, chromium, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("the browser tests need Chromium at /usr/bin/chromium", allow_module_level=True)
-from api.launch import wait_until_serving  # noqa: E402 - after the skip above
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright`")
 TIMEOUT_MS = 15_000
 SERVER_ENV = {"VOC_ANALYSIS_STAGES": "[]", "VOC_TICKET_ESCALATION": '{"北京店": "华北大区"}'}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -57,32 +44,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         keys = {role: KeyStore(voc.store.engine).create(role, name=f"ui {role}")[0] for role in ROLES}
     finally:
         voc.close()
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOC_")} | {"VOC_HOME": str(home)} | SERVER_ENV
-    voc_bin = Path(sys.executable).with_name("voc")
-    command = [str(voc_bin) if voc_bin.exists() else shutil.which("voc") or "voc", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--no-access-log", "--log-level", "warning"]
-    log = (home / "serve.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(url, process, path="/healthz", log=home / "serve.log")
+    with serving(home, SERVER_ENV) as url:
         yield {"url": url, "keys": keys, "late_id": late.id}
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    with chromium(sync_api) as launched:
+        yield launched
 
 
 def _page(browser: Any, server: dict[str, Any], role: str, hash_: str) -> Any:
