@@ -47,7 +47,7 @@ def load_chain(value: str | None) -> dict[str, str]:
         text = path.read_text(encoding="utf-8")
     try:
         data = yaml.safe_load(text)  # YAML is a superset of JSON: one parser reads both
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:  # RecursionError: brackets nested past the parser
         raise TicketConfigError(f"VOC_TICKET_ESCALATION: not YAML/JSON ({exc.__class__.__name__})") from None
     if data is None:
         return {}
