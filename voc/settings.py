@@ -161,6 +161,26 @@ class VocSettings(BaseSettings):
     topic_reassign_threshold: float = Field(
         0.15, ge=0, le=1, description="Cosine to a topic centre at which an outlier or new document joins it."
     )
+    topic_sample_threshold: int = Field(
+        100_000, ge=1, description="A topic build with more documents in scope than this fits on a stratified "
+        "sample of VOC_TOPIC_SAMPLE_SIZE (month x source x industry) and assigns every document with the fitted "
+        "classifier, in batches; the exact fit's time and memory grow with the square of the count."
+    )
+    topic_sample_size: int = Field(
+        100_000, ge=50, description="Documents a sampled topic build fits on (`voc topics build --sample N`)."
+    )
+    topic_sample_min_per_stratum: int = Field(
+        20, ge=1, description="Each non-empty stratum (month x source x industry) of a sampled topic build gets "
+        "at least this many documents (all of them when it has fewer); the rest is proportional."
+    )
+    topic_sample_seed: int = Field(0, description="Seed of a sampled topic build's sample (same seed, same sample).")
+    topic_ann_min_docs: int = Field(
+        50_000, ge=2, description="From this many fitted documents the topic build's k-nearest-neighbour graph is "
+        "approximate (faiss IVF, inner product); smaller fits use the exact search."
+    )
+    topic_assign_batch: int = Field(
+        20_000, ge=1, description="Documents read and assigned at a time after a topic fit (bounds the memory)."
+    )
 
     api_rate_limit_per_minute: int = Field(
         1200, ge=0, description="Requests per minute per API key in each server worker; 0 turns the limit off."
