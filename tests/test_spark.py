@@ -144,10 +144,25 @@ def test_index_count_equals_row_count(spark: Any, analysed: tuple[Path, Any], wo
     output, report = analysed
     settings = VocSettings(home=work / "index", workers=1)
     result = index(spark, str(output), settings)
-    assert (result.indexed, result.failed) == (report.documents, 0)
+    assert (result.indexed, result.failed, result.marked) == (report.documents, 0, 0)  # nothing stored yet
     voc = Voc(settings)
     try:
         assert voc.index.count() == report.documents
+    finally:
+        voc.close()
+
+
+def test_index_marks_the_stored_documents_indexed(spark: Any, analysed: tuple[Path, Any], work: Path) -> None:
+    """Loaded, then indexed on Spark: `voc index sync` has nothing left to write."""
+    output, report = analysed
+    settings = VocSettings(home=work / "index-marks", workers=1)
+    load(spark, str(output), settings)
+    result = index(spark, str(output), settings)
+    assert (result.indexed, result.failed, result.marked) == (report.documents, 0, report.documents)
+    voc = Voc(settings)
+    try:
+        assert voc.store.unindexed_count() == 0
+        assert voc.sync_index().indexed == 0
     finally:
         voc.close()
 
@@ -157,12 +172,7 @@ def test_index_into_elasticsearch(spark: Any, analysed: tuple[Path, Any], work: 
     if connection is None:
         pytest.skip(why_not)
     output, report = analysed
-    values: dict[str, Any] = {"index": "elasticsearch", "es_url": connection.url, "es_index_prefix": unique_prefix()}
-    if connection.username:
-        values |= {"es_username": connection.username, "es_password": connection.password}
-    if connection.api_key:
-        values["es_api_key"] = connection.api_key
-    settings = VocSettings(home=work / "es", workers=1, **values)
+    settings = VocSettings(home=work / "es", workers=1, **_es_values(connection))
     result = index(spark, str(output), settings)
     voc = Voc(settings)
     try:
@@ -171,6 +181,48 @@ def test_index_into_elasticsearch(spark: Any, analysed: tuple[Path, Any], work: 
     finally:
         voc.index.drop()  # type: ignore[attr-defined]
         voc.close()
+
+
+def test_index_into_elasticsearch_marks_only_what_it_took(spark: Any, analysed: tuple[Path, Any],
+                                                          work: Path) -> None:
+    """A document Elasticsearch refuses (an immense keyword term) stays unindexed in the store, as does a
+    tagged one (the output has no tags); `voc index sync` then writes just those two."""
+    from pyspark.sql import functions as F
+
+    connection, why_not = node_connection()
+    if connection is None:
+        pytest.skip(why_not)
+    output, report = analysed
+    ids = sorted(pd.read_parquet(output)["id"])
+    refused, tagged = ids[0], ids[1]
+    changed = str(work / "es-marks-input")
+    (spark.read.parquet(str(output))  # the store name past Lucene's 32,766-byte term limit
+     .withColumn("store", F.when(F.col("id") == refused, F.lit("店" * 12_000)).otherwise(F.col("store")))
+     .write.mode("overwrite").parquet(changed))
+    settings = VocSettings(home=work / "es-marks", workers=1, **_es_values(connection))
+    load(spark, changed, settings)
+    voc = Voc(settings)
+    try:
+        assert voc.store.add_tag("复核", [tagged]) == [tagged]
+        result = index(spark, changed, settings)
+        assert (result.indexed, result.failed, result.marked) == (report.documents - 1, 1, report.documents - 2)
+        assert "immense term" in result.errors[0] or "max_bytes_length" in result.errors[0], result.errors
+        assert voc.store.unindexed_count() == 2
+        synced = voc.sync_index()
+        assert synced.indexed == 1 and set(synced.errors) == {refused} and synced.pending == 1
+        assert voc.index.count() == report.documents - 1
+    finally:
+        voc.index.drop()  # type: ignore[attr-defined]
+        voc.close()
+
+
+def _es_values(connection: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {"index": "elasticsearch", "es_url": connection.url, "es_index_prefix": unique_prefix()}
+    if connection.username:
+        values |= {"es_username": connection.username, "es_password": connection.password}
+    if connection.api_key:
+        values["es_api_key"] = connection.api_key
+    return values
 
 
 def test_cli_rejects_bad_input_before_any_work(spark: Any, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,13 +5,16 @@ Both are idempotent. Load inserts only ids the store does not hold (another writ
 meanwhile makes the batch check again), so a re-run, or a run over output that overlaps an earlier one,
 adds nothing twice. Index writes are upserts by id through voc's own backends: on Elasticsearch the bulk
 writer sends byte-sized bulks with backoff on 429/5xx; the embedded index takes them under its write lock.
+Each batch then marks the documents the index took as indexed in the store (VOC_DATABASE_URL), so a later
+`voc index sync` skips them; a document the index refused stays as it was, and a stored document with tags
+is marked *un*indexed instead (the analysed output has no tags, so the index lacks them until sync).
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 
 STORE_ATTEMPTS = 3
 LOAD_SCHEMA = "written long, duplicates long"
-INDEX_SCHEMA = "indexed long, failed long, first_error string"
+INDEX_SCHEMA = "indexed long, failed long, marked long, first_error string"
 
 
 @dataclass(slots=True)
@@ -49,6 +52,7 @@ class IndexReport:
     rows: int = 0
     indexed: int = 0
     failed: int = 0
+    marked: int = 0  # stored documents marked indexed (the rest are not in the store yet, or have tags)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -157,24 +161,45 @@ def _number(meta: dict[str, Any], key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def mark_indexed(store: DocumentStore, ids: Sequence[str]) -> int:
+    """After the index took ``ids``: mark those the store holds as indexed, in one transaction, except
+    tagged ones, which are marked unindexed (the index now has them without their tags). Ids the store
+    lacks are left to `voc spark load`, which stores them unindexed. Returns how many were marked indexed."""
+    marked = 0
+    with store.engine.begin() as conn:
+        tagged = set(store.tags_for(conn, ids))
+        plain = [doc_id for doc_id in ids if doc_id not in tagged]
+        for start in range(0, len(plain), 900):
+            marked += conn.execute(update(documents).where(documents.c.id.in_(plain[start : start + 900]))
+                                   .values(indexed=True)).rowcount
+        if tagged:
+            conn.execute(update(documents).where(documents.c.id.in_(sorted(tagged))).values(indexed=False))
+    return marked
+
+
 def index(spark: SparkSession, output: str, settings: VocSettings) -> IndexReport:
-    """Index the documents of ``output`` from the executors into the settings' backend."""
+    """Index the documents of ``output`` from the executors into the settings' backend, and mark them
+    indexed in the settings' store."""
     started = time.perf_counter()
     frame = read_documents(spark, output)  # a missing or unreadable output fails here, before any write
     open_backend(settings).close()  # the index (and its alias) exists before executors write to it
+    DocumentStore(settings.resolved_database_url).close()  # likewise the store, migrated once, here
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         import pandas as pd
 
-        backend = _backend(settings)
+        backend, store = _backend(settings), _store(settings)
         for batch in batches:
-            outcome = backend.index([index_record(row) for row in batch.to_dict("records")])
+            records = [index_record(row) for row in batch.to_dict("records")]
+            outcome = backend.index(records)
+            marked = mark_indexed(store, [record.id for record in records if record.id not in outcome.errors])
             first = next(iter(outcome.errors.values()), None)
             yield pd.DataFrame({"indexed": [outcome.indexed], "failed": [len(outcome.errors)],
-                                "first_error": [first]})
+                                "marked": [marked], "first_error": [first]})
 
     results = frame.mapInPandas(run, schema=INDEX_SCHEMA).collect()
     report = IndexReport(indexed=sum(r["indexed"] for r in results), failed=sum(r["failed"] for r in results),
+                         marked=sum(r["marked"] for r in results),
                          errors=sorted({r["first_error"] for r in results if r["first_error"]})[:10])
     report.rows = report.indexed + report.failed
     report.seconds = round(time.perf_counter() - started, 2)
