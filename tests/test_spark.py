@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,76 @@ def test_near_duplicates_join_within_the_window(analysed: tuple[Path, Any]) -> N
     assert by_store["X"]["near_duplicate_of"] is None  # the earlier one is the original
     assert by_store["Z"]["near_duplicate_of"] is None  # 200 days later: outside the window
     assert report.near_duplicates == frame["near_duplicate_of"].notna().sum() >= 1
+
+
+def _mass_copies() -> tuple[list[tuple[str, datetime | None, str]], set[str], set[str]]:
+    """(id, created_at, text) rows: 2,000 copies of one template and 20 variants x 50 of another within
+    60 days (hour ties included), 200 unrelated texts; 300 copies of a third every 15 days over 450 days;
+    100 undated copies of a fourth. Ids are shuffled against time. Returns the rows and the ids of the
+    windowed and the undated families."""
+    import random
+
+    rng = random.Random(7)
+    chars = "的一是不了人我在有他这为之大来以个中上们到说时地也子就道要出会可下你对生能而那得于着自己"
+    template = LONG
+    variant = "收到的快递外包装破损严重，里面的杯子碎了两个，联系卖家说要拍视频才给补发，订单"
+    spread = "酒店前台办理入住排队四十多分钟，房间空调不制冷，投诉后经理只是道歉没有任何补偿措施"
+    undated = "银行网点只开一个窗口，排队两个小时还没办完业务，工作人员态度冷漠，建议增加人手"
+    start = datetime(2024, 1, 1)
+
+    def hour() -> datetime:
+        return start + timedelta(hours=rng.randrange(60 * 24))
+
+    items: list[tuple[datetime | None, str, str]] = [(hour(), template, "a") for _ in range(2000)]
+    items += [(hour(), f"{variant}{v:03d}号", "b") for v in range(20) for _ in range(50)]
+    items += [(hour(), "".join(rng.choice(chars) for _ in range(40)), "u") for _ in range(200)]
+    items += [(start + timedelta(days=15 * (k % 31)), spread, "c") for k in range(300)]
+    items += [(None, undated, "d") for _ in range(100)]
+    numbers = rng.sample(range(100_000), len(items))
+    rows = [(f"m{n:05d}", at, text) for n, (at, text, _) in zip(numbers, items, strict=True)]
+    windowed = {row[0] for row, item in zip(rows, items, strict=True) if item[2] == "c"}
+    dateless = {row[0] for row, item in zip(rows, items, strict=True) if item[2] == "d"}
+    return rows, windowed, dateless
+
+
+def test_mass_copies_join_in_linear_size_with_the_single_node_result(spark: Any, settings: VocSettings) -> None:
+    """Thousands of copies cost one row per distinct signature in the band join, and the flags are the
+    single-node detector's (all within one window) or, across windows, the earliest copy in the window."""
+    from voc.dedupe import NearDuplicateDetector
+    from voc.documents import Document
+    from voc.spark.dedupe import band_columns, candidate_pairs, near_duplicates, signature_groups, similar_groups
+    from voc.text import minhash
+
+    rows, windowed, dateless = _mass_copies()
+    frame = pd.DataFrame({"minhash": [minhash.to_bytes(sig) for sig in minhash.signatures([r[2] for r in rows])]})
+    frame = band_columns(frame)
+    documents = spark.createDataFrame(
+        [(doc_id, at, sig, keys) for (doc_id, at, _), sig, keys in zip(rows, frame["signature"], frame["bands"],
+                                                                         strict=True)],
+        schema="id string, created_at timestamp, signature array<int>, bands array<bigint>")
+    threshold, window = settings.near_duplicate_jaccard, settings.near_duplicate_window_days
+    _, groups = signature_groups(documents)
+    assert groups.count() == 1 + 20 + 200 + 1 + 1  # one row per distinct signature
+    assert candidate_pairs(groups).count() <= 20 * 19 // 2 + 50  # the variants' pairs and a few chance ones
+    assert similar_groups(groups, threshold).count() <= 223 + 20 * 19
+    got = {row["id"]: row["near_duplicate_of"] for row in near_duplicates(documents, threshold, window).collect()}
+
+    in_window = sorted((r for r in rows if r[0] not in windowed | dateless), key=lambda r: (r[1], r[0]))
+    docs = [Document(id=doc_id, source="review", text=text, text_original=text, created_at=at,
+                     minhash=minhash.to_bytes(minhash.signature(text)))  # type: ignore[arg-type]
+            for doc_id, at, text in in_window]
+    NearDuplicateDetector(threshold, window).assign(docs, datetime(2024, 3, 1))
+    expected = {doc.id: doc.near_duplicate_of for doc in docs if doc.near_duplicate_of}
+    assert len(expected) == 1999 + 999
+    # across windows: the earliest copy written at most `window` days before (ties by id)
+    spread = sorted((r[1], r[0]) for r in rows if r[0] in windowed)
+    for at, doc_id in spread:
+        first = min(item for item in spread if item[0] >= at - timedelta(days=window))
+        if first[1] != doc_id:
+            expected[doc_id] = first[1]
+    undated = sorted(r[0] for r in rows if r[0] in dateless)
+    expected |= {doc_id: undated[0] for doc_id in undated[1:]}
+    assert got == expected
 
 
 def test_load_stores_the_same_documents_once(spark: Any, analysed: tuple[Path, Any], work: Path) -> None:
