@@ -120,9 +120,9 @@ def _build(state: ApiState, request: BuildRequest, progress: ProgressFn) -> dict
                          "the search index up to date. Follow the job at its url.")
 def build_topics(state: State, key: Annotated[ApiKey, Depends(require("admin"))],
                  request: Annotated[BuildRequest | None, Body()] = None) -> Any:
-    from voc.topics.model import FIT_STEPS  # the topic stack loads with the first build, not with the server
+    from voc.topics.sampling import BUILD_STEPS  # the topic stack loads with the first build, not with the server
 
     body = request or BuildRequest()
     job_id = state.jobs.submit("topics.build", key.id, lambda progress: _build(state, body, progress),
-                               total=len(FIT_STEPS))
+                               total=BUILD_STEPS)
     return job_accepted(job_id)

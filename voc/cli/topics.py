@@ -36,21 +36,28 @@ def _service() -> Iterator[Voc]:
 def build(
     source: Annotated[str | None, typer.Option("--source", help="Cluster only this source.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="Cluster only documents from this date.")] = None,
+    sample: Annotated[int | None, typer.Option(
+        "--sample", min=1, help="Fit on a stratified sample (month × source × industry) of N documents and assign "
+        "the rest; default: VOC_TOPIC_SAMPLE_SIZE above VOC_TOPIC_SAMPLE_THRESHOLD documents in scope.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Cluster stored documents into topics (hotline calls by their customer turns), keeping ids stable.
 
     Every stored document then carries a topic (or -1); the search index is brought up to date.
     """
-    with _service() as service, common.progress_bar("topics", 5, enabled=not as_json) as advance:
+    from voc.topics.sampling import BUILD_STEPS
+
+    with _service() as service, common.progress_bar("topics", BUILD_STEPS, enabled=not as_json) as advance:
         _warn_cleared(service)
-        report = service.topics.build(source=source, since=parse_day(since), progress=lambda step: advance(1))
+        report = service.topics.build(source=source, since=parse_day(since), sample=sample,
+                                      progress=lambda step: advance(1))
         synced = service.sync_index()
     if as_json:
         emit_json({**report.to_dict(), "indexed": synced.indexed})
         return
+    fitted = f", fitted on a sample of {report.n_fitted}" if report.n_fitted < report.n_documents else ""
     common.console.print(
-        f"{report.n_topics} topics over {report.n_documents} documents (outliers {report.outlier_share:.1%}); "
+        f"{report.n_topics} topics over {report.n_documents} documents{fitted} (outliers {report.outlier_share:.1%}); "
         f"kept {report.carried_over} ids, {report.new_topics} new, {report.retired} retired")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,11 +24,14 @@ from voc.topics import model_files, trends
 from voc.topics.clustering import HdbscanClusterer
 from voc.topics.embedding import make_embedder
 from voc.topics.model import TopicFit, TopicModel
+from voc.topics.reduction import SpectralReducer
 from voc.topics.refinement import CrossFitRefiner
+from voc.topics.sampling import Batch, assign_batches, stratified_sample, stratum_key
 from voc.topics.store import BuildCleared, Topic, TopicStore
 
 MATCH_MIN_JACCARD = 0.2  # an old topic keeps its id when at least this share of the union is shared
 _WRITE_BATCH = 2000
+_NO_TOPIC_YET = -2  # a document never given a topic (NULL): it is written even when it becomes an outlier (-1)
 # Test-only fault injection, a plain environment setting: a build SIGKILLs its own process at the named
 # point ("model-saved": model file written, nothing committed; "committed": committed, model not yet
 # published), so tests can prove that no point leaves topics and model from different builds.
@@ -39,7 +43,8 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)
 class BuildReport:
     build_id: int
-    n_documents: int
+    n_documents: int  # in the build's scope
+    n_fitted: int     # clustered: all in scope, or the stratified sample of a sampled build
     n_topics: int
     outlier_share: float
     carried_over: int
@@ -91,6 +96,7 @@ def _fault_point(name: str) -> None:
 
 def build_model(settings: VocSettings, tag_of: Callable[[str], str | None]) -> TopicModel:
     return TopicModel(make_embedder(settings.topic_embedding),
+                      reducer=SpectralReducer(ann_min_docs=settings.topic_ann_min_docs, threads=settings.worker_count),
                       clusterer=HdbscanClusterer(min_cluster_share=settings.topic_min_cluster_share,
                                                  max_cluster_share=settings.topic_max_share,
                                                  n_jobs=settings.worker_count),
@@ -103,14 +109,36 @@ def match_topic_ids(new_members: list[set[str]], old_members: dict[int, set[str]
     """Stable ids: each new topic takes the id of the old topic it overlaps most (one-to-one, Hungarian
     assignment on Jaccard similarity of document sets); the rest get fresh ids."""
     old_ids = list(old_members)
-    ids = [-1] * len(new_members)
-    if old_ids and new_members:
-        jaccard = np.zeros((len(new_members), len(old_ids)))
-        for row, members in enumerate(new_members):
-            for col, old_id in enumerate(old_ids):
-                shared = len(members & old_members[old_id])
-                if shared:
-                    jaccard[row, col] = shared / len(members | old_members[old_id])
+    shared = {(row, col): len(members & old_members[old_id])
+              for row, members in enumerate(new_members) for col, old_id in enumerate(old_ids)}
+    return _match(np.array([len(m) for m in new_members]), old_ids,
+                  np.array([len(old_members[i]) for i in old_ids]), shared, next_id)
+
+
+def match_topic_ids_by_counts(labels: np.ndarray, old_topics: np.ndarray, next_id: int) -> list[int]:
+    """``match_topic_ids`` from two label arrays over the same documents (new topic index, old topic id;
+    -1 for none): overlaps are counted, not kept as sets of ids, so a million documents cost two arrays."""
+    count = int(labels.max()) + 1 if labels.size else 0
+    had_topic = old_topics >= 0
+    old_ids, old_column = np.unique(old_topics[had_topic], return_inverse=True)
+    column = np.full(old_topics.shape, -1, dtype=np.int64)
+    column[had_topic] = old_column
+    both = (labels >= 0) & had_topic
+    pair_code = labels[both] * max(old_ids.size, 1) + column[both]
+    codes, shared = np.unique(pair_code, return_counts=True)
+    overlaps = {divmod(int(code), max(old_ids.size, 1)): int(n) for code, n in zip(codes, shared, strict=True)}
+    return _match(np.bincount(labels[labels >= 0], minlength=count), old_ids.tolist(),
+                  np.bincount(old_column, minlength=old_ids.size), overlaps, next_id)
+
+
+def _match(new_sizes: np.ndarray, old_ids: list[int], old_sizes: np.ndarray, shared: dict[tuple[int, int], int],
+           next_id: int) -> list[int]:
+    ids = [-1] * len(new_sizes)
+    if old_ids and len(new_sizes):
+        jaccard = np.zeros((len(new_sizes), len(old_ids)))
+        for (row, col), overlap in shared.items():
+            if overlap:
+                jaccard[row, col] = overlap / (new_sizes[row] + old_sizes[col] - overlap)
         for row, col in zip(*linear_sum_assignment(-jaccard), strict=True):
             if jaccard[row, col] >= MATCH_MIN_JACCARD:
                 ids[row] = old_ids[col]
@@ -119,6 +147,30 @@ def match_topic_ids(new_members: list[set[str]], old_members: dict[int, set[str]
             ids[row] = next_id
             next_id += 1
     return ids
+
+
+def _topics(fit: TopicFit, stable: list[int], fit_texts: list[str], labels: np.ndarray, negative: np.ndarray
+            ) -> list[Topic]:
+    """Topics with their size and negative share over every document assigned to them."""
+    assigned = labels >= 0
+    sizes = np.bincount(labels[assigned], minlength=len(stable))
+    negatives = np.bincount(labels[assigned & negative], minlength=len(stable))
+    return [Topic(stable[t.index], t.label, t.keywords, int(sizes[t.index]),
+                  round(float(negatives[t.index] / max(sizes[t.index], 1)), 4), t.quotes)
+            for t in fit.topics]
+
+
+def _write_assignments(conn: Connection, ids: list[str], old: np.ndarray, labels: np.ndarray, stable: list[int],
+                       names: dict[int, str]) -> None:
+    """Write the documents whose topic changed, ``_WRITE_BATCH`` at a time."""
+    topic_ids = np.where(labels >= 0, np.asarray([*stable, -1], dtype=np.int64)[labels], -1)
+    changed = np.flatnonzero(topic_ids != old)
+    statement = (update(documents).where(documents.c.id == bindparam("doc_id"))
+                 .values(topic_id=bindparam("topic_id"), topic_label=bindparam("topic_label"), indexed=False))
+    for start in range(0, changed.size, _WRITE_BATCH):
+        conn.execute(statement, [{"doc_id": ids[i], "topic_id": int(topic_ids[i]),
+                                  "topic_label": names.get(int(topic_ids[i]))}
+                                 for i in changed[start:start + _WRITE_BATCH]])
 
 
 class TopicService:
@@ -138,15 +190,23 @@ class TopicService:
             log.warning("topic builds not checked (%s): run `voc topics status` where VOC_HOME is writable",
                         type(exc).__name__)
 
-    def _rows(self, columns: list[Any], conditions: list[Any]) -> Iterator[Any]:
+    def _rows(self, columns: list[Any], conditions: list[Any], order_by: Any = None) -> Iterator[Any]:
         query = select(*columns).where(and_(*conditions)) if conditions else select(*columns)
+        if order_by is not None:
+            query = query.order_by(order_by)
         with self.voc.store.engine.connect() as conn:
             yield from conn.execution_options(stream_results=True, yield_per=5000).execute(query)
 
-    def build(self, *, source: str | None = None, since: datetime | None = None,
+    def build(self, *, source: str | None = None, since: datetime | None = None, sample: int | None = None,
               progress: Callable[[str], None] | None = None) -> BuildReport:
         """Cluster the documents in scope (near-duplicates excluded from fitting), then give every stored
-        document its topic: in-scope by the clustering, the rest by the fitted model's assignment."""
+        document its topic: fitted ones by the clustering, the rest by the fitted model's assignment.
+
+        Above ``VOC_TOPIC_SAMPLE_THRESHOLD`` documents in scope (or with ``sample``, at any size) the fit
+        sees a stratified sample of ``sample`` (default ``VOC_TOPIC_SAMPLE_SIZE``) documents and the
+        rest are assigned in batches of ``VOC_TOPIC_ASSIGN_BATCH``, streamed from the store."""
+        if sample is not None and sample < 1:
+            raise ValueError("--sample must be a positive number of documents")
         scope = {"source": source, "since": since.isoformat() if since else None}
         build_id = self.store.start_build(scope)
 
@@ -156,35 +216,63 @@ class TopicService:
                 progress(name)
 
         try:
-            return self._build(build_id, source, since, step)
+            return self._build(build_id, source, since, sample, step)
         except BaseException as exc:
             self.store.finish_build(build_id, status="failed", error=_failure_reason(exc))
             publish_current_model(self.settings, self.store)  # removes this build's model file
             raise
 
-    def _build(self, build_id: int, source: str | None, since: datetime | None,
-               progress: Callable[[str], None] | None) -> BuildReport:
+    def _build(self, build_id: int, source: str | None, since: datetime | None, sample: int | None,
+               progress: Callable[[str], None]) -> BuildReport:
         c = documents.c
-        rows = list(self._rows([c.id, c.tokens, c.text, c.source, c.created_at, c.near_duplicate_of, c.topic_id,
-                                c.sentiment_label], []))
-        in_scope = [_shapes_topics(row, source, since) for row in rows]
-        fit_rows = [row for row, keep in zip(rows, in_scope, strict=True) if keep]
-        if not fit_rows:
+        # Pass 1, light columns only: which documents are in scope, their strata and their current topics.
+        # Ordered by id, so the sample depends on the documents and the seed, not on the storage order.
+        ids: list[str] = []
+        old = array("q")
+        scoped = array("q")
+        keys: list[str] = []
+        for row in self._rows([c.id, c.source, c.created_at, c.industry, c.near_duplicate_of, c.topic_id], [],
+                              order_by=c.id):
+            if _shapes_topics(row, source, since):
+                scoped.append(len(ids))
+                keys.append(stratum_key(row.created_at, row.source, row.industry))
+            ids.append(row.id)
+            old.append(_NO_TOPIC_YET if row.topic_id is None else row.topic_id)
+        if not scoped:
             raise ValueError("no documents in scope: ingest some first, or widen --source/--since")
+        position = {doc_id: index for index, doc_id in enumerate(ids)}
+        in_scope = np.frombuffer(scoped, dtype=np.int64)
+        size = sample or (self.settings.topic_sample_size if in_scope.size > self.settings.topic_sample_threshold
+                          else in_scope.size)
+        fitted = in_scope[stratified_sample(keys, size, min_per_stratum=self.settings.topic_sample_min_per_stratum,
+                                            seed=self.settings.topic_sample_seed)]
+        del keys
+        # Pass 2: the texts of the fitted documents only.
+        is_fitted = np.zeros(len(ids), dtype=bool)
+        is_fitted[fitted] = True
+        fit_docs: dict[int, tuple[list[str], str]] = {}
+        for row in self._rows([c.id, c.tokens, c.text], []):
+            index = position.get(row.id)  # None: ingested after pass 1 (it has its ingest-time topic)
+            if index is not None and is_fitted[index]:
+                fit_docs[index] = (row.tokens.split(), row.text)
+        fitted = np.array(sorted(fit_docs), dtype=np.int64)  # a document deleted meanwhile is not fitted
+        if not fitted.size:
+            raise ValueError("no documents in scope: they were deleted while the build ran")
         model = build_model(self.settings, self.voc.tokenizer.part_of_speech)
-        fit = model.fit([row.tokens.split() for row in fit_rows], [row.text for row in fit_rows], progress)
-        rest = [row for row, keep in zip(rows, in_scope, strict=True) if not keep]
-        rest_labels, _ = model.assign([row.tokens.split() for row in rest], [row.text for row in rest])
-        assigned = dict(zip((row.id for row in fit_rows), fit.labels.tolist(), strict=True))
-        assigned.update(zip((row.id for row in rest), rest_labels.tolist(), strict=True))
+        fit = model.fit([fit_docs[i][0] for i in fitted], [fit_docs[i][1] for i in fitted], progress)
+        fit_texts = [fit_docs[i][1] for i in fitted]
+        del fit_docs
+        # Pass 3: every document, a batch at a time: its topic, and whether it counts as negative.
+        labels = np.full(len(ids), -1, dtype=np.int64)
+        negative = np.zeros(len(ids), dtype=bool)
+        batches = self._assign_batches(position, negative, is_fitted)
+        for positions, found in assign_batches(model, batches, fitted, fit.labels, len(ids), progress):
+            labels[positions] = found
 
-        old_members: dict[int, set[str]] = {}
-        for row in rows:
-            if row.topic_id is not None and row.topic_id >= 0:
-                old_members.setdefault(row.topic_id, set()).add(row.id)
-        new_members = [{fit_rows[i].id for i in topic.members} for topic in fit.topics]
-        stable = match_topic_ids(new_members, old_members, self.store.next_id())
-        topics = self._topics(fit, stable, rows, assigned)
+        old_ids = np.frombuffer(old, dtype=np.int64)
+        stable = match_topic_ids_by_counts(labels, old_ids, self.store.next_id())
+        topics = _topics(fit, stable, fit_texts, labels, negative)
+        outlier_share = float((labels[in_scope] < 0).mean())
         # The model is written first under its build's name; one transaction then commits assignments,
         # topics and "this build is done" (which makes it current); only then is the model published.
         model_files.save_build_model(model_path(self.settings).parent, build_id,
@@ -193,42 +281,40 @@ class TopicService:
         _fault_point("model-saved")
         hierarchy = _stable_hierarchy(fit.hierarchy, stable)
         with self.voc.store.engine.begin() as conn:
-            self._write_assignments(conn, rows, assigned, stable, {t.id: t.label for t in topics})
+            _write_assignments(conn, ids, old_ids, labels, stable, {t.id: t.label for t in topics})
             self.store.replace_topics(conn, build_id, topics)
-            self.store.finish_build(build_id, status="done", conn=conn, n_documents=len(fit_rows),
-                                    n_topics=len(topics), outlier_share=fit.outlier_share, timings=fit.timings,
+            self.store.finish_build(build_id, status="done", conn=conn, n_documents=int(in_scope.size),
+                                    n_topics=len(topics), outlier_share=outlier_share, timings=fit.timings,
                                     hierarchy=hierarchy)
         _fault_point("committed")
         publish_current_model(self.settings, self.store)
-        carried = len(set(stable) & set(old_members))
-        return BuildReport(build_id, len(fit_rows), len(topics), round(fit.outlier_share, 4), carried,
-                           len(topics) - carried, len(set(old_members) - set(stable)), fit.timings)
+        old_topics = set(np.unique(old_ids[old_ids >= 0]).tolist())
+        carried = len(set(stable) & old_topics)
+        return BuildReport(build_id, int(in_scope.size), int(fitted.size), len(topics), round(outlier_share, 4),
+                           carried, len(topics) - carried, len(old_topics - set(stable)), fit.timings)
 
-    def _topics(self, fit: TopicFit, stable: list[int], rows: list[Any], assigned: dict[str, int]) -> list[Topic]:
-        sizes = np.zeros(len(stable), dtype=np.int64)
-        negatives = np.zeros(len(stable), dtype=np.int64)
-        for row in rows:
-            index = assigned[row.id]
-            if index >= 0:
-                sizes[index] += 1
-                negatives[index] += row.sentiment_label == "negative"
-        return [Topic(stable[t.index], t.label, t.keywords, int(sizes[t.index]),
-                      round(float(negatives[t.index] / max(sizes[t.index], 1)), 4), t.quotes)
-                for t in fit.topics]
-
-    @staticmethod
-    def _write_assignments(conn: Connection, rows: list[Any], assigned: dict[str, int], stable: list[int],
-                           labels: dict[int, str]) -> None:
-        changes = []
-        for row in rows:
-            index = assigned[row.id]
-            topic_id = stable[index] if index >= 0 else -1
-            if topic_id != row.topic_id:
-                changes.append({"doc_id": row.id, "topic_id": topic_id, "topic_label": labels.get(topic_id)})
-        statement = (update(documents).where(documents.c.id == bindparam("doc_id"))
-                     .values(topic_id=bindparam("topic_id"), topic_label=bindparam("topic_label"), indexed=False))
-        for start in range(0, len(changes), _WRITE_BATCH):
-            conn.execute(statement, changes[start:start + _WRITE_BATCH])
+    def _assign_batches(self, position: dict[str, int], negative: np.ndarray, is_fitted: np.ndarray
+                        ) -> Iterator[Batch]:
+        """Every stored document in batches of ``VOC_TOPIC_ASSIGN_BATCH``; a fitted one without its tokens
+        (the fit already labelled it), so only one batch of texts is held at a time."""
+        c = documents.c
+        positions: list[int] = []
+        tokens: list[list[str]] = []
+        texts: list[str] = []
+        for row in self._rows([c.id, c.tokens, c.text, c.sentiment_label], []):
+            index = position.get(row.id)
+            if index is None:
+                continue
+            negative[index] = row.sentiment_label == "negative"
+            positions.append(index)
+            fitted = is_fitted[index]
+            tokens.append([] if fitted else row.tokens.split())
+            texts.append("" if fitted else row.text)
+            if len(positions) >= self.settings.topic_assign_batch:
+                yield np.array(positions), tokens, texts
+                positions, tokens, texts = [], [], []
+        if positions:
+            yield np.array(positions), tokens, texts
 
     # -- reading ------------------------------------------------------------------------------
 
