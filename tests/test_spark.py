@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pg_support
 import pytest
+from sqlalchemy import func, select
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'voc[spark]')")
 pd = pytest.importorskip("pandas")
@@ -27,6 +29,7 @@ from voc.ingest.frame import analyse_frame, document_from_output  # noqa: E402
 from voc.service import Voc  # noqa: E402
 from voc.settings import VocSettings  # noqa: E402
 from voc.spark import AnalyseReport, index, load, spark_session  # noqa: E402
+from voc.store import ingest_runs, minhash_signatures  # noqa: E402
 
 LONG = "这家店的外卖送得特别慢，等了一个多小时才到，饭菜都凉透了，客服电话也一直打不通，以后再也不会点了"
 
@@ -208,6 +211,42 @@ def test_load_stores_the_same_documents_once(spark: Any, analysed: tuple[Path, A
         expected = dataclasses.asdict(document_from_output(row))
         got = dataclasses.asdict(stored[row["id"]])
         assert {k: v for k, v in got.items() if k not in ("minhash", "tags") and v != expected[k]} == {}
+
+
+def test_load_into_postgresql_once(spark: Any, analysed: tuple[Path, Any], work: Path) -> None:
+    """`spark load` into a real PostgreSQL store (the executors write it concurrently), twice: the second
+    run adds nothing; then `spark index` marks the PostgreSQL rows indexed."""
+    node, why_not = pg_support.pg_node()
+    if node is None:
+        pytest.skip(why_not)
+    output, report = analysed
+    with pg_support.fresh_database(node) as url:
+        settings = VocSettings(home=work / "pg", workers=1, database_url=url)
+        first = load(spark, str(output), settings)
+        again = load(spark, str(output), settings)
+        assert (first.loaded, first.duplicates) == (report.documents, 0)
+        assert (again.loaded, again.duplicates) == (0, report.documents)
+        frame = pd.read_parquet(output)
+        voc = Voc(settings)
+        try:
+            assert voc.store.engine.dialect.name == "postgresql"
+            stored = {doc.id: doc for batch in voc.store.iter_documents() for doc in batch}
+            assert set(stored) == set(frame["id"])
+            for row in frame.to_dict("records"):
+                expected = dataclasses.asdict(document_from_output(row))
+                got = dataclasses.asdict(stored[row["id"]])
+                assert {k: v for k, v in got.items() if k not in ("minhash", "tags") and v != expected[k]} == {}
+            with voc.store.engine.connect() as conn:
+                runs = conn.execute(select(ingest_runs.c.status, ingest_runs.c.accepted, ingest_runs.c.duplicates)
+                                    .order_by(ingest_runs.c.id)).all()
+                originals = conn.scalar(select(func.count()).select_from(minhash_signatures))
+            assert [tuple(run) for run in runs] == [("done", report.documents, 0), ("done", 0, report.documents)]
+            # one signature per original (a flagged copy joins no later ingest's window)
+            assert originals == int((frame["minhash"].notna() & frame["near_duplicate_of"].isna()).sum()) > 0
+            marked = index(spark, str(output), settings)
+            assert marked.marked == report.documents and voc.store.unindexed_count() == 0
+        finally:
+            voc.close()
 
 
 def test_index_count_equals_row_count(spark: Any, analysed: tuple[Path, Any], work: Path) -> None:
