@@ -29,27 +29,34 @@ def stratum_key(created_at: datetime | None, source: str | None, industry: str |
 
 
 def allocate(counts: np.ndarray, size: int, min_per_stratum: int) -> np.ndarray:
-    """How many documents each stratum gives: at least ``min_per_stratum`` (or all it has), the rest of
-    ``size`` in proportion to the strata's sizes (largest remainder). With more strata than the minimum
-    allows, every stratum still gives one document, so the sample can then exceed ``size``."""
+    """How many documents each stratum gives: its proportional share of ``size``, but at least
+    ``min_per_stratum`` (or all it has); strata raised to the minimum are paid for by the others, in
+    proportion (largest remainder). With more strata than the minimum allows, every stratum still gives
+    one document, so the sample can then exceed ``size``."""
     counts = np.asarray(counts, dtype=np.int64)
     if size >= counts.sum():
         return counts.copy()
     floor = np.minimum(counts, min_per_stratum)
     if floor.sum() > size:
         floor = np.minimum(counts, 1)
-    rest = size - int(floor.sum())
-    room = counts - floor
-    if rest <= 0 or room.sum() == 0:
-        return floor
-    quota = rest * room / room.sum()  # ≤ room, since rest < room.sum()
-    extra = np.floor(quota).astype(np.int64)
-    short = rest - int(extra.sum())
-    if short:
+    at_floor = np.zeros(counts.size, dtype=bool)
+    while True:  # at most one round per stratum: each round fixes at least one more at its floor
+        rest = size - int(floor[at_floor].sum())
+        free = ~at_floor
+        quota = np.zeros(counts.size)
+        if rest > 0 and counts[free].sum():
+            quota[free] = rest * counts[free] / counts[free].sum()
+        below = free & (quota < floor)
+        if not below.any():
+            break
+        at_floor |= below
+    taken = np.where(at_floor, floor, np.floor(quota)).astype(np.int64)
+    short = size - int(taken.sum())
+    if short > 0:
         # the largest fractional parts get one more; ties broken by stratum order (deterministic)
-        order = np.lexsort((np.arange(counts.size), -(quota - extra)))
-        extra[order[:short]] += 1
-    return floor + extra
+        order = np.lexsort((np.arange(counts.size), -np.where(at_floor, -1.0, quota - np.floor(quota))))
+        taken[order[:short]] += 1
+    return np.minimum(taken, counts)
 
 
 def stratified_sample(keys: Sequence[str], size: int, *, min_per_stratum: int, seed: int) -> np.ndarray:
