@@ -10,7 +10,7 @@ import base64
 import json
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -264,6 +264,10 @@ class SearchBackend(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    def pin_filter(self, field: str, values: Collection[str]) -> None:  # noqa: B027 - optional hook
+        """A hint: many queries will filter ``field`` to exactly ``values`` (a data scope). A backend may
+        prepare for it (the embedded index keeps those rows as a set); results never depend on it."""
 
     def iter_ids(self, query: SearchQuery, page_size: int = 1000) -> Iterator[str]:
         """Every id matching a query, page by page with cursors (deep pagination)."""

@@ -7,7 +7,7 @@ import logging
 import sqlite3
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -34,6 +34,7 @@ from indexing.doc_values import DocValues
 from indexing.embedded_schema import SchemaReport, clear_stale, create_schema, match_row
 from indexing.highlight import highlight
 from indexing.matching import Match, fts_match, highlight_strings
+from indexing.pinned import Pin, PinnedFilters
 from indexing.sqlite_locks import begin_immediate, retry_busy
 
 _COLUMNS = ("id", "text", "terms", "source", "created_at", "channel", "industry", "product", "store",
@@ -138,6 +139,21 @@ class EmbeddedIndex(SearchBackend):
         self._epoch = 0  # which file the connections are on; a reopen after a rebuild moves it on
         self._conn, self._identity = self._open_file()
         self._doc_values = DocValues(sorted(set(_FACET_COLUMNS.values())))
+        self._pinned = PinnedFilters()
+
+    def pin_filter(self, field: str, values: Collection[str]) -> None:
+        """Many queries will filter ``field`` to exactly ``values`` (a data scope): keep those rows as
+        a set per connection (indexing/pinned.py), so the filter costs a probe per match, not a join."""
+        self._pinned.pin(field, values)
+
+    def _unpinned(self, filters: Filters) -> tuple[Filters, Pin | None]:
+        """The filters less a pinned one, and that pin with its rows current on this thread's
+        connection (call inside the query's snapshot)."""
+        pin = self._pinned.find(filters)
+        if pin is None:
+            return filters, None
+        PinnedFilters.ensure(self._reader(), pin, self._local.pinned)
+        return replace(filters, **{pin.field: []}), pin
 
     def _open_file(self) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
         """The writer's connection with WAL and the schema in place; IndexDamaged for a bad file."""
@@ -200,6 +216,7 @@ class EmbeddedIndex(SearchBackend):
         if conn is None:
             conn = self._local.conn = self._connect()
             self._local.data_version = None
+            self._local.pinned = {}  # pinned filters' temp tables on this connection (indexing/pinned.py)
             self._local.epoch = self._epoch
             with self._cache_lock:
                 self._readers.append(conn)
@@ -329,27 +346,30 @@ class EmbeddedIndex(SearchBackend):
         """
         params: list[Any] = []
         match = _match(query)
+        f, pin = self._unpinned(query.filters)
+        # a pinned filter is a probe of the match's own rowid: no doc_meta row needed for it
+        pinned = f" AND +rowid IN (SELECT rid FROM temp.{pin.table})" if pin else ""
         if match and plan == "words":
             sql = (f"FROM (SELECT rowid AS rid, bm25(docs_match, 1.0, 0.0) - {WORD_TIER} AS rank "
-                   "FROM docs_match WHERE docs_match MATCH ?) m")
+                   f"FROM docs_match WHERE docs_match MATCH ?{pinned}) m")
             params.append(match.words)
         elif match and plan == "rest":
             rank = "bm25(docs_match, 0.0, 1.0)" if rank_strings else "0.0"
-            sql = f"FROM (SELECT rowid AS rid, {rank} AS rank FROM docs_match WHERE docs_match MATCH ?"
+            sql = f"FROM (SELECT rowid AS rid, {rank} AS rank FROM docs_match WHERE docs_match MATCH ?{pinned}"
             params.append(match.strings)
             if match.words:
                 sql += " AND rowid NOT IN (SELECT rowid FROM docs_match WHERE docs_match MATCH ?)"
                 params.append(match.words)
             sql += ") m"
         if match and plan in ("words", "rest"):
-            if _has_filters(query.filters):
+            if _has_filters(f):
                 sql += " JOIN doc_meta d ON d.rid = m.rid"
         elif match and plan == "page":
             sql = ("FROM doc_meta d JOIN (SELECT 0.0 AS rank) m "
                    "ON d.rid IN (SELECT rowid FROM docs_match WHERE docs_match MATCH ?)")
             params.append(match.full)
         elif match:
-            sql = ("FROM (SELECT rowid AS rid, 0.0 AS rank FROM docs_match WHERE docs_match MATCH ?) m "
+            sql = (f"FROM (SELECT rowid AS rid, 0.0 AS rank FROM docs_match WHERE docs_match MATCH ?{pinned}) m "
                    "JOIN doc_meta d ON d.rid = m.rid")
             params.append(match.full)
         elif query.terms:
@@ -357,7 +377,8 @@ class EmbeddedIndex(SearchBackend):
         else:
             sql = "FROM doc_meta d JOIN (SELECT 0.0 AS rank) m"
         clauses: list[str] = ["1"]
-        f = query.filters
+        if pin and (plan == "page" or not match):  # walking doc_meta: the row's own rid, probed
+            clauses.append(f"+d.rid IN (SELECT rid FROM temp.{pin.table})")
         # With a full-text match, walking its rows beats any column index; the unary + keeps SQLite
         # from choosing one (a sentiment index lookup per match doubled the cost of a filtered query).
         column_prefix = "+d." if match else "d."
@@ -398,11 +419,19 @@ class EmbeddedIndex(SearchBackend):
         query = query or SearchQuery()
         match = _match(query)
         conn = self._reader()
-        if match and not _has_filters(query.filters):  # the full-text index counts on its own
-            return int(conn.execute("SELECT count(*) FROM docs_match WHERE docs_match MATCH ?",
-                                    (match.full,)).fetchone()[0])
-        from_where, params = self._from_where(query)
-        return int(conn.execute(f"SELECT count(*) {from_where}", params).fetchone()[0])
+        with _snapshot(conn):  # a pinned filter's rows and the count agree
+            if match and not _has_filters(query.filters):  # the full-text index counts on its own
+                return int(conn.execute("SELECT count(*) FROM docs_match WHERE docs_match MATCH ?",
+                                        (match.full,)).fetchone()[0])
+            rest, pin = self._unpinned(query.filters)
+            if pin is not None and not _has_filters(rest) and (match or not query.terms):
+                sql, params = ((f"SELECT count(*) FROM docs_match WHERE docs_match MATCH ? AND +rowid IN "
+                                f"(SELECT rid FROM temp.{pin.table})", [match.full]) if match
+                               else (f"SELECT count(*) FROM temp.{pin.table}", []))
+            else:
+                from_where, params = self._from_where(query)
+                sql = f"SELECT count(*) {from_where}"
+            return int(conn.execute(sql, params).fetchone()[0])
 
     @reports_damage
     def search(self, query: SearchQuery) -> SearchResult:
@@ -520,7 +549,8 @@ class EmbeddedIndex(SearchBackend):
         unknown = [name for name in query.facets if name != "tags" and name not in _FACET_COLUMNS]
         if unknown:
             raise ValueError(f"unknown facet {unknown[0]!r}")
-        columns_only = _column_filters(query.filters)
+        rest, pin = self._unpinned(query.filters)
+        columns_only = _column_filters(rest)
         if not query.facets and columns_only is None:
             return self.count(query), {}
         names = [name for name in query.facets if name in _FACET_COLUMNS]
@@ -531,6 +561,17 @@ class EmbeddedIndex(SearchBackend):
             if everything:
                 rids = None
                 total = int(conn.execute("SELECT count(*) FROM doc_meta").fetchone()[0])
+            elif pin is not None and (columns_only is not None or not _has_filters(rest)):
+                match = _match(query)  # the pinned rows (those matching), the rest filtered in memory
+                sql, sql_params = ((f"SELECT rowid FROM docs_match WHERE docs_match MATCH ? AND +rowid IN "
+                                    f"(SELECT rid FROM temp.{pin.table})", [match.full]) if match
+                                   else (f"SELECT rid FROM temp.{pin.table}", []))
+                rids = (np.fromiter((row[0] for row in conn.execute(sql, sql_params)), dtype=np.int64)
+                        if match or not query.terms else np.zeros(0, dtype=np.int64))
+                rids.sort()
+                if columns_only is not None:
+                    rids = self._doc_values.keep(rids, columns_only)
+                total = len(rids)
             elif columns_only is not None:  # e.g. a data scope's stores: filtered in memory, no join per match
                 match = _match(query)
                 rids = (np.fromiter((row[0] for row in conn.execute(
@@ -563,9 +604,11 @@ class EmbeddedIndex(SearchBackend):
     @reports_damage
     def date_histogram(self, query: SearchQuery, interval: Literal["day", "week", "month"] = "day"
                        ) -> list[tuple[str, int]]:
-        from_where, params = self._from_where(query)
-        bucket = _BUCKETS[interval]
-        rows = self._reader().execute(
-            f"SELECT {bucket} AS bucket, count(*) {from_where} AND d.created_at IS NOT NULL "
-            "GROUP BY bucket ORDER BY bucket", params).fetchall()
+        conn = self._reader()
+        with _snapshot(conn):  # a pinned filter's rows and the buckets agree
+            from_where, params = self._from_where(query)
+            bucket = _BUCKETS[interval]
+            rows = conn.execute(
+                f"SELECT {bucket} AS bucket, count(*) {from_where} AND d.created_at IS NOT NULL "
+                "GROUP BY bucket ORDER BY bucket", params).fetchall()
         return [(row[0], int(row[1])) for row in rows]

@@ -31,6 +31,8 @@ class ScopedIndex(SearchBackend):
         self.inner = inner
         self.scope = scope
         self.name = inner.name
+        if scope.values:  # every query of this view carries this filter: let the backend prepare it
+            inner.pin_filter(scope.field, scope.values)
 
     @property
     def stale_fields(self) -> tuple[str, ...]:  # type: ignore[override]
