@@ -11,6 +11,7 @@ import typer
 
 from voc.cli import common
 from voc.cli.common import JsonOpt, emit_json, fail, open_service
+from voc.cli.org import ScopeOpt, scoped_service
 from voc.dated import NO_TIME_HINT, any_dated
 from voc.service import Voc, parse_day
 
@@ -21,15 +22,16 @@ IntervalOpt = Annotated[str, typer.Option("--interval", help="day or week.")]
 
 
 @contextmanager
-def _service() -> Iterator[Voc]:
-    """The service, closed afterwards; a ValueError (bad interval, nothing in scope) is bad input: exit 2."""
-    service = open_service()
+def _service(scope: list[str] | None = None) -> Iterator[Voc]:
+    """The service (seen through ``--scope`` when given: topics, words and quotes of those nodes'
+    documents only), closed afterwards; a ValueError (bad interval, nothing in scope) is bad input: exit 2."""
+    opened, service = scoped_service(scope) if scope else (open_service(),) * 2
     try:
         yield service
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:
-        service.close()
+        opened.close()
 
 
 @topics_app.command("build")
@@ -87,9 +89,9 @@ def status(as_json: JsonOpt = False) -> None:
 
 
 @topics_app.command("list")
-def list_topics(as_json: JsonOpt = False) -> None:
+def list_topics(scope: ScopeOpt = None, as_json: JsonOpt = False) -> None:
     """Topics of the last build, largest first."""
-    with _service() as service:
+    with _service(scope) as service:
         topics = service.topics.list_topics()
         _warn_cleared(service)
     if as_json:
@@ -107,9 +109,9 @@ def list_topics(as_json: JsonOpt = False) -> None:
 
 @topics_app.command("show")
 def show(topic_id: Annotated[int, typer.Argument(help="Topic id.")], interval: IntervalOpt = "week",
-         as_json: JsonOpt = False) -> None:
+         scope: ScopeOpt = None, as_json: JsonOpt = False) -> None:
     """One topic: keywords, quotes and its trend."""
-    with _service() as service:
+    with _service(scope) as service:
         topic = service.topics.topic(topic_id, interval)
         why = _why_no_trend(service) if topic is not None and not topic["trend"] else None
     if topic is None:
@@ -135,9 +137,9 @@ def _why_no_trend(service: Voc) -> str:
 
 @topics_app.command("trend")
 def trend(topic_id: Annotated[int, typer.Argument(help="Topic id.")], interval: IntervalOpt = "day",
-          as_json: JsonOpt = False) -> None:
+          scope: ScopeOpt = None, as_json: JsonOpt = False) -> None:
     """Counts and negative share per day or week."""
-    with _service() as service:
+    with _service(scope) as service:
         series = service.topics.trend(topic_id, interval)
         why = _why_no_trend(service) if not series else None
     if as_json:
@@ -157,6 +159,7 @@ def emerging(
     interval: IntervalOpt = "week",
     at: Annotated[str | None, typer.Option("--at", help="Judge as of this date (default: newest document).")] = None,
     baseline: Annotated[int, typer.Option("--baseline", help="Earlier periods that form the baseline.")] = 4,
+    scope: ScopeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Topics whose volume or negative share rose beyond chance in the latest period.
@@ -164,7 +167,7 @@ def emerging(
     Volume: one-sided Poisson test against the baseline mean, p < 0.01, at least 5 documents and
     1.5 × the baseline. Negative share: two-proportion z ≥ 2.33 with at least 5 negative documents.
     """
-    with _service() as service:
+    with _service(scope) as service:
         found = service.topics.emerging(interval=interval, at=parse_day(at), baseline_periods=baseline)
         dated = any_dated(service.store)
     if as_json:

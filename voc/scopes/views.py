@@ -1,13 +1,15 @@
 """Topics and indicators seen through a scope: figures recomputed over the scope's documents only.
 
-What a topic *is* (its label and keywords) comes from the whole corpus's build and is shown as is;
-sizes, negative shares, quotes, trends and emerging-topic tests are computed from the scope's documents,
-and a topic with none of them is not shown. Indicator coverage is counted over the scope's documents,
-and a suggestion's evidence (document ids, quotes, count, sources) is cut down to them.
+Topic sizes, negative shares, trends and emerging-topic tests are computed from the scope's documents,
+and so are a topic's keywords, label and quotes (voc.scopes.topic_terms: c-TF-IDF over the scope's members
+of each topic, so no word of another store's documents shows); a topic with none of them is not shown.
+Indicator coverage is counted over the scope's documents, and a suggestion's evidence (document ids,
+quotes, count, sources) is cut down to them.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from voc.scopes.scope import Scope, ScopeDenied
+from voc.scopes.topic_terms import TopicWords, scoped_topic_words
 from voc.store import documents
 from voc.topics import trends
 
@@ -23,6 +26,12 @@ class ScopedTopics:
     def __init__(self, base: Any, scope: Scope) -> None:
         self.base = base
         self.scope = scope
+        self._lock = threading.Lock()
+        self._words: tuple[Any, dict[int, TopicWords]] | None = None  # (what they were computed from, words)
+
+    @property
+    def cleared_builds(self) -> list[dict[str, Any]]:
+        return self.base.cleared_builds  # type: ignore[no-any-return]
 
     def _figures(self) -> dict[int, tuple[int, int]]:
         """Per topic: documents and negative documents within the scope."""
@@ -32,25 +41,33 @@ class ScopedTopics:
         with self.base.voc.store.engine.connect() as conn:
             return {int(t): (int(n), int(neg or 0)) for t, n, neg in conn.execute(query)}
 
-    def _quotes(self, topic_id: int, quotes: list[str]) -> list[str]:
-        if not quotes:
-            return []
-        c = documents.c
-        with self.base.voc.store.engine.connect() as conn:
-            found = set(conn.scalars(select(c.text).where(c.topic_id == topic_id, c.text.in_(quotes),
-                                                          self.scope.sql(documents))))
-        return [quote for quote in quotes if quote in found]
+    def _topic_words(self, figures: dict[int, tuple[int, int]]) -> dict[int, TopicWords]:
+        """Keywords, labels and quotes of the scope's topics, recomputed when a build or the scope's
+        membership figures change (a request otherwise reuses them)."""
+        build = self.base.store.latest_build()
+        key = (build["id"] if build else None, tuple(sorted(figures.items())))
+        with self._lock:
+            if self._words is not None and self._words[0] == key:
+                return self._words[1]
+        quotes = {topic.id: list(topic.quotes) for topic in self.base.list_topics()}
+        words = scoped_topic_words(self.base.voc.store.engine, self.scope, self.base.voc.tokenizer.part_of_speech,
+                                   quotes)
+        with self._lock:
+            self._words = (key, words)
+        return words
 
-    def _scoped(self, topic: Any, figures: dict[int, tuple[int, int]]) -> Any | None:
+    def _scoped(self, topic: Any, figures: dict[int, tuple[int, int]], words: dict[int, TopicWords]) -> Any | None:
         size, negative = figures.get(topic.id, (0, 0))
-        if not size:
+        own = words.get(topic.id)
+        if not size or own is None:
             return None
-        return replace(topic, size=size, negative_share=round(negative / size, 4),
-                       quotes=self._quotes(topic.id, list(topic.quotes)))
+        return replace(topic, size=size, negative_share=round(negative / size, 4), label=own.label,
+                       keywords=list(own.keywords), quotes=list(own.quotes))
 
     def list_topics(self) -> list[Any]:
         figures = self._figures()
-        found = [t for t in (self._scoped(topic, figures) for topic in self.base.list_topics()) if t is not None]
+        words = self._topic_words(figures)
+        found = [t for t in (self._scoped(topic, figures, words) for topic in self.base.list_topics()) if t is not None]
         return sorted(found, key=lambda t: (-t.size, t.id))
 
     def mentions(self, topic_id: int | None = None) -> Iterator[trends.Mention]:
@@ -63,7 +80,8 @@ class ScopedTopics:
 
     def topic(self, topic_id: int, interval: str = "week") -> dict[str, Any] | None:
         topic = self.base.store.get(topic_id)
-        scoped = self._scoped(topic, self._figures()) if topic is not None else None
+        figures = self._figures()
+        scoped = self._scoped(topic, figures, self._topic_words(figures)) if topic is not None else None
         if scoped is None:
             return None
         return {**scoped.to_dict(), "trend": trends.trend(self.mentions(topic_id), interval)}
@@ -72,7 +90,7 @@ class ScopedTopics:
         return trends.trend(self.mentions(topic_id), interval)
 
     def emerging(self, **options: Any) -> list[dict[str, Any]]:
-        labels = {topic.id: topic.label for topic in self.base.store.list_topics()}
+        labels = {topic.id: topic.label for topic in self.list_topics()}  # the scope's own labels
         found = trends.emerging(self.mentions(), **options)
         return [{**item, "label": labels.get(item["topic_id"], "")} for item in found if item["topic_id"] in labels]
 
