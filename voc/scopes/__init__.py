@@ -16,13 +16,21 @@ from voc.scopes.store import OrgStore
 from voc.scopes.tree import UNASSIGNED, OrgNode, OrgTree, OrgTreeError
 
 __all__ = ["UNASSIGNED", "OrgFileError", "OrgNode", "OrgStore", "OrgTree", "OrgTreeError", "Scope", "ScopeDenied",
-           "ScopedIndex", "ScopedVoc", "dump_tree", "load_org_tree", "org_next_level", "parse_tree", "read_tree",
-           "restrict", "scoped", "ticket_overrides", "visible_tree"]
+           "ScopedIndex", "ScopedVoc", "dump_tree", "import_org_tree", "load_org_tree", "org_next_level", "parse_tree",
+           "read_tree", "restrict", "scoped", "ticket_overrides", "visible_tree"]
 
 
 def load_org_tree(voc: Any, version: int | None = None) -> OrgTree | None:
     """The stored organisation tree (the newest version unless one is named), or None if none was imported."""
     return OrgStore(voc.store.engine).tree(version)
+
+
+def import_org_tree(voc: Any, tree: OrgTree, *, author: str, note: str = "") -> int:
+    """Store ``tree`` as the next version (with its audit entry); returns the version. Only an unscoped
+    caller may: the tree decides every key's scope, a store manager's included."""
+    if isinstance(voc, ScopedVoc):
+        raise ScopeDenied("a scoped key cannot change the organisation tree")
+    return OrgStore(voc.store.engine).save(tree, author=author, note=note)
 
 
 def scoped(voc: Any, refs: list[str] | tuple[str, ...] | None) -> Any:
