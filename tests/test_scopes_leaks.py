@@ -31,9 +31,11 @@ TREE = {"name": "连锁", "field": "store", "root": {"name": "总部", "kind": "
 
 STORES = ["上海徐汇店", "上海静安店", "静安旗舰店", "北京朝阳店", "未登记店", None]
 PHRASES = ["快递太慢了，客服态度差", "包装很好，物流也快", "味道一般，送到都凉了", "价格实惠，下次还来"]
-SCOPES = {"store": ["上海徐汇店"], "region": ["华东大区"], "two": ["上海徐汇店", "北京朝阳店"], "top": ["总部"]}
+SCOPES = {"store": ["上海徐汇店"], "region": ["华东大区"], "two": ["上海徐汇店", "北京朝阳店"], "top": ["总部"],
+          "line": ["华东大区", "channel=app"]}  # a node AND a business line
 VISIBLE = {"store": {"上海徐汇店"}, "region": {"上海徐汇店", "上海静安店", "静安旗舰店"},
-           "two": {"上海徐汇店", "北京朝阳店"}, "top": None}
+           "two": {"上海徐汇店", "北京朝阳店"}, "top": None, "line": {"上海徐汇店", "上海静安店", "静安旗舰店"}}
+CHANNEL = {"line": "app"}  # the business line a scope adds
 
 
 def corpus() -> list[dict[str, Any]]:
@@ -81,10 +83,11 @@ def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 def expected_ids(env: ApiEnv, scope: str) -> set[str]:
     """From the store, not the index: the documents whose store the scope's subtree lists."""
-    allowed = VISIBLE[scope]
+    allowed, channel = VISIBLE[scope], CHANNEL.get(scope)
     with env.app.state.voc_api.voc.store.engine.connect() as conn:
-        rows = conn.execute(select(documents.c.id, documents.c.store)).all()
-    return {doc_id for doc_id, store in rows if allowed is None or store in allowed}
+        rows = conn.execute(select(documents.c.id, documents.c.store, documents.c.channel)).all()
+    return {doc_id for doc_id, store, on in rows
+            if (allowed is None or store in allowed) and (channel is None or on == channel)}
 
 
 def walk(env: ApiEnv, scope: str, params: dict[str, Any]) -> tuple[int, set[str]]:
@@ -109,7 +112,8 @@ def test_search_returns_exactly_the_subtree(env: ApiEnv, scope: str) -> None:
     total, seen = walk(env, scope, {})
     assert (total, seen) == (len(expected), expected)
     # words, and field syntax typed into q, match within the scope only
-    total, seen = walk(env, scope, {"q": "快递"})
+    word = "物流" if scope == "line" else "快递"  # the line's documents (odd ones) never say 快递
+    total, seen = walk(env, scope, {"q": word})
     assert seen and seen <= expected and total == len(seen)
     assert walk(env, scope, {"q": "store:北京朝阳店"})[1] <= expected
 
@@ -445,3 +449,42 @@ def test_whole_corpus_work_is_refused_to_a_scoped_admin(env: ApiEnv) -> None:
     assert upload.json()["error"]["details"] == {"reason": "scope"}
     assert env.client.post("/v1/tickets/escalate", headers=headers).status_code == 403
     assert env.client.get("/v1/alerts/deliveries", headers=headers).status_code == 403
+
+
+def test_a_node_and_a_business_line_intersect(env: ApiEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """华东大区 AND channel=app: the region's app documents only; asking for the other channel, another
+    region or a document of the region's web channel finds nothing."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from voc.cli.main import app
+
+    expected = expected_ids(env, "line")
+    region = expected_ids(env, "region")
+    assert expected and expected < region
+    headers = env.headers("line")
+    body = env.client.get("/v1/search", params={"facets": ["store", "channel"], "limit": 200}, headers=headers).json()
+    assert {hit["id"] for hit in body["hits"]} == expected and set(body["facets"]["channel"]) == {"app"}
+    web = env.client.get("/v1/search", params={"channel": "web"}, headers=headers).json()
+    assert (web["total"], web["hits"]) == (0, [])
+    outside = sorted(region - expected)[0]  # in the region, on the web channel
+    assert env.client.get(f"/v1/documents/{outside}", headers=headers).status_code == 404
+    assert env.client.get(f"/v1/documents/{sorted(expected)[0]}", headers=headers).status_code == 200
+    batch = {"source": "review", "documents": [
+        {"id": "line-in", "text": "静安店应用里的反馈", "store": "上海静安店", "channel": "app"},
+        {"id": "line-out", "text": "静安店网页上的反馈", "store": "上海静安店", "channel": "web"}]}
+    env.keys["line-admin"] = env.app.state.voc_api.keys.create("admin", scope=SCOPES["line"])[0]
+    items = env.client.post("/v1/documents", headers=env.headers("line-admin"), json=batch).json()["items"]
+    assert [item["status"] for item in items] == ["accepted", "rejected"]
+    settings = env.app.state.voc_api.settings
+    monkeypatch.setenv("VOC_HOME", str(settings.home))
+    for name in ("index", "es_url", "es_index_prefix", "es_username", "es_password", "es_api_key"):
+        value = getattr(settings, name, None)
+        if value is not None:
+            monkeypatch.setenv(f"VOC_{name.upper()}", str(value.get_secret_value() if hasattr(
+                value, "get_secret_value") else value))
+    result = CliRunner().invoke(app, ["search", "--scope", "华东大区", "--scope", "channel=app", "--limit", "1000",
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    assert {hit["id"] for hit in json.loads(result.stdout)["hits"]} == expected_ids(env, "line")

@@ -29,7 +29,8 @@ def create(
                                                    help="Requests per minute for this key (0: unlimited).")] = None,
     scope: Annotated[list[str] | None, typer.Option(
         "--scope", help="Organisation node (id or name, `voc org show`) whose documents the key sees; repeat for "
-                        "several. Default: every document.")] = None,
+                        "several. A business line FIELD=VALUE (channel=外卖) is ANDed with the nodes. Default: every "
+                        "document.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a key. It is printed once and only its hash is stored: keep it somewhere safe."""
@@ -61,10 +62,13 @@ def _scope_nodes(refs: list[str]) -> list[str]:
         service.close()
     if tree is None:
         raise fail("--scope needs an organisation tree: import one with `voc org import FILE`")
-    unknown = [ref for ref in refs if ref not in tree]
+    from voc.scopes.scope import parse_line
+
+    unknown = [ref for ref in refs if ref not in tree and parse_line(ref) is None]
     if unknown:
-        raise fail(f"--scope: no node {', '.join(map(repr, unknown))} in the organisation tree (see `voc org show`)")
-    return list(dict.fromkeys(tree.node(ref).id for ref in refs))
+        raise fail(f"--scope: no node {', '.join(map(repr, unknown))} in the organisation tree (see `voc org show`; "
+                   "a business line is FIELD=VALUE, e.g. channel=外卖)")
+    return list(dict.fromkeys(ref.strip() if parse_line(ref) else tree.node(ref).id for ref in refs))
 
 
 @keys_app.command("list")

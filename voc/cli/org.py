@@ -17,8 +17,8 @@ org_app = typer.Typer(help="The organisation tree (head office → regions → s
 
 ScopeOpt = Annotated[list[str] | None, typer.Option(
     "--scope", envvar="VOC_SCOPE", show_default=False,
-    help="See only these organisation nodes' documents (id or name; repeat). Default: everything, as the "
-         "local operator.")]
+    help="See only these organisation nodes' documents (id or name; repeat), or a business line within them "
+         "(FIELD=VALUE, e.g. channel=外卖). Default: everything, as the local operator.")]
 
 
 def scoped_service(scope: list[str] | None) -> tuple[Any, Any]:
@@ -32,7 +32,9 @@ def scoped_service(scope: list[str] | None) -> tuple[Any, Any]:
     if tree is None:
         base.close()
         raise fail("--scope needs an organisation tree: import one with `voc org import FILE`")
-    unknown = [ref for ref in scope if ref not in tree]
+    from voc.scopes.scope import parse_line
+
+    unknown = [ref for ref in scope if ref not in tree and parse_line(ref) is None]
     if unknown:
         base.close()
         raise fail(f"--scope: no node {', '.join(map(repr, unknown))} in the organisation tree (see `voc org show`)")

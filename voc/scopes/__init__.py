@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from voc.scopes.io import OrgFileError, dump_tree, parse_tree, read_tree
-from voc.scopes.scope import Scope, ScopeDenied
+from voc.scopes.scope import Scope, ScopeDenied, parse_line
 from voc.scopes.scoped import ScopedIndex, ScopedVoc, restrict
 from voc.scopes.store import OrgStore
 from voc.scopes.tree import UNASSIGNED, OrgNode, OrgTree, OrgTreeError
@@ -65,7 +65,7 @@ def visible_tree(voc: Any) -> dict[str, Any] | None:
     tree = load_org_tree(voc.base if isinstance(voc, ScopedVoc) else voc)
     if tree is None:
         return None
-    refs = voc.scope.nodes if isinstance(voc, ScopedVoc) else (tree.root.id,)
-    nodes = [tree.find(ref) for ref in refs]
+    refs = [ref for ref in voc.scope.nodes if parse_line(ref) is None] if isinstance(voc, ScopedVoc) else []
+    nodes = [tree.find(ref) for ref in refs or [tree.root.id]]  # business lines alone: the whole tree
     return {"name": tree.name, "field": tree.mapping_field, "version": tree.version,
             "nodes": [node.to_dict() for node in nodes if node is not None]}

@@ -4,19 +4,41 @@ The restriction is a set of mapping-field values (the stores of a region, say). 
 query's filters by intersection: a user filter on the same field can only narrow it, and an empty
 intersection means "nothing" (never "no filter"). The root of the tree, or no scope at all, is
 unrestricted; only there are unassigned documents (no node lists their value) visible.
+
+A scope may also name business lines, ``channel=外卖`` (any of store, channel, industry, product): they
+are ANDed with the nodes (华东大区 AND channel 外卖: the region's delivery documents); several values of
+one field are ORed. Lines without a node apply to the whole tree (the root AND the line).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import false, true
+from sqlalchemy import and_, false, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from indexing import Filters
-from voc.scopes.tree import UNASSIGNED, OrgTree
+from voc.scopes.tree import MAPPING_FIELDS, UNASSIGNED, OrgTree
+
+LINE_SEP = "="
+
+
+def parse_line(ref: str) -> tuple[str, str] | None:
+    """``"channel=外卖"`` -> ("channel", "外卖"); None when ``ref`` is not a business line (a node)."""
+    field, sep, value = ref.partition(LINE_SEP)
+    field, value = field.strip(), value.strip()
+    return (field, value) if sep and field in MAPPING_FIELDS and value else None
+
+
+def _lines(refs: Sequence[str]) -> tuple[tuple[str, frozenset[str]], ...]:
+    found: dict[str, set[str]] = {}
+    for ref in refs:
+        line = parse_line(ref)
+        if line is not None:
+            found.setdefault(line[0], set()).add(line[1])
+    return tuple((field, frozenset(values)) for field, values in sorted(found.items()))
 
 
 class ScopeDenied(PermissionError):
@@ -29,6 +51,7 @@ class Scope:
     field: str = "store"
     values: frozenset[str] | None = None  # None: every document, unassigned ones included
     owners: frozenset[str] = frozenset()  # node ids in the subtrees: what alerts and tickets may belong to
+    lines: tuple[tuple[str, frozenset[str]], ...] = ()  # business lines (field, values), ANDed with the nodes
 
     @classmethod
     def everything(cls) -> Scope:
@@ -39,6 +62,11 @@ class Scope:
         """The scope of nodes given by id or name. Fails closed: without a tree, or for a node the
         current tree no longer has, the scope sees nothing of that node."""
         refs = tuple(dict.fromkeys(r for r in refs if r))
+        lines = _lines(refs)
+        nodes = tuple(ref for ref in refs if parse_line(ref) is None)
+        if lines:  # the nodes' scope (the root's without nodes), then the lines on top
+            base = cls.resolve(tree, nodes or ((tree.root.id,) if tree is not None else ("\x00",)))
+            return replace(base, nodes=tuple(refs), lines=lines)
         if not refs:
             return cls.everything()
         if tree is None:
@@ -57,32 +85,47 @@ class Scope:
         return cls(nodes=ids, field=tree.mapping_field, values=frozenset(values), owners=frozenset(owners))
 
     @property
+    def restrictions(self) -> list[tuple[str, frozenset[str]]]:
+        """Every (field, allowed values) a document must meet: the nodes' values, then the lines."""
+        return ([(self.field, self.values)] if self.values is not None else []) + list(self.lines)
+
+    @property
     def unrestricted(self) -> bool:
-        return self.values is None
+        return self.values is None and not self.lines
 
     def describe(self) -> dict[str, Any]:
         return {"nodes": list(self.nodes), "field": self.field, "unrestricted": self.unrestricted,
-                "values": None if self.values is None else sorted(self.values)}
+                "values": None if self.values is None else sorted(self.values),
+                "lines": {field: sorted(values) for field, values in self.lines}}
 
     # --- the restriction, in the forms its users take -----------------------------------------
     def filters(self) -> Filters | None:
         """The restriction alone as index filters; None when the scope sees nothing (an empty list in
         ``Filters`` would mean "no filter"), ``Filters()`` when unrestricted."""
-        if self.values is None:
-            return Filters()
-        return Filters(**{self.field: sorted(self.values)}) if self.values else None
+        return self.narrow(Filters())
 
     def narrow(self, filters: Filters | None) -> Filters | None:
         """``filters`` AND the restriction; None when nothing can match."""
         filters = filters or Filters()
-        if self.values is None:
-            return filters
-        asked: list[str] = getattr(filters, self.field)
-        allowed = sorted(set(asked) & self.values) if asked else sorted(self.values)
-        return replace(filters, **{self.field: allowed}) if allowed else None
+        for field, values in self.restrictions:
+            asked: list[str] = getattr(filters, field)
+            allowed = sorted(set(asked) & values) if asked else sorted(values)
+            if not allowed:
+                return None
+            filters = replace(filters, **{field: allowed})
+        return filters
 
     def allows(self, value: str | None) -> bool:
+        """Whether a mapping-field value is inside the nodes (lines aside: see ``allows_fields``)."""
         return self.values is None or (value is not None and value in self.values)
+
+    def allows_fields(self, get: Callable[[str], Any]) -> bool:
+        """Whether a document whose field values ``get`` returns is inside the scope, lines included."""
+        for field, values in self.restrictions:
+            value = get(field)
+            if value is None or str(value) not in values:
+                return False
+        return True
 
     def allows_owner(self, node_id: str) -> bool:
         """Whether an alert or ticket owned by this node is within the scope."""
@@ -90,8 +133,6 @@ class Scope:
 
     def sql(self, table: Any) -> ColumnElement[bool]:
         """The restriction as a SQL condition on a table with the mapping field (``voc.store.documents``)."""
-        if self.values is None:
-            return true()
-        if not self.values:
-            return false()
-        return table.c[self.field].in_(sorted(self.values))
+        conditions = [table.c[field].in_(sorted(values)) if values else false()
+                      for field, values in self.restrictions]
+        return and_(*conditions) if conditions else true()

@@ -60,7 +60,7 @@ class ScopedIndex(SearchBackend):
 
     def get(self, doc_id: str) -> dict[str, Any] | None:
         record = self.inner.get(doc_id)
-        return record if record is not None and self.scope.allows(record.get(self.scope.field)) else None
+        return record if record is not None and self.scope.allows_fields(record.get) else None
 
     def visible(self, ids: Sequence[str]) -> list[str]:
         """The given ids that the scope sees, in their order."""
@@ -118,7 +118,7 @@ class ScopedStore:
 
     def get(self, doc_id: str) -> Any:
         doc = self.inner.get(doc_id)
-        return doc if doc is not None and self.scope.allows(getattr(doc, self.scope.field, None)) else None
+        return doc if doc is not None and self.scope.allows_fields(lambda field: getattr(doc, field, None)) else None
 
     def add_tag(self, tag: str, ids: Sequence[str]) -> list[str]:
         return self.inner.add_tag(tag, self.visible(ids))  # type: ignore[no-any-return]
@@ -217,11 +217,12 @@ class ScopedVoc:
         """Only documents the scope would see are taken; the others are rejected with the reason."""
         from voc.ingest.batch import ItemResult
 
-        field = self.scope.field
-        inside = [i for i, item in enumerate(items) if self.scope.allows(_field_value(item.fields.get(field)))]
+        fields = ", ".join(field for field, _ in self.scope.restrictions)
+        inside = [i for i, item in enumerate(items)
+                  if self.scope.allows_fields(lambda field, item=item: _field_value(item.fields.get(field)))]
         results = self.base.ingest_records([items[i] for i in inside], origin=origin) if inside else []
         out: list[Any] = [ItemResult(index=i, status="rejected",
-                                     reason=f"{field} is outside this key's scope") for i in range(len(items))]
+                                     reason=f"{fields} is outside this key's scope") for i in range(len(items))]
         for position, result in zip(inside, results, strict=True):
             out[position] = replace(result, index=position)
         return out
