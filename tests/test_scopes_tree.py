@@ -137,6 +137,13 @@ def test_cli_import_records_versions_and_audit_and_keys_take_a_scope(tmp_path: P
     listed = json.loads(runner.invoke(app, ["keys", "list", "--json"]).stdout)
     assert listed[0]["scope"] == ["east", "北京海淀店"]
     assert "scope: east + 北京海淀店" in runner.invoke(app, ["keys", "list"]).stdout
+    # a business line is taken as FIELD=VALUE beside the nodes; an unknown field is not a line
+    result = runner.invoke(app, ["keys", "create", "--role", "researcher", "--scope", "华东大区",
+                                 "--scope", "channel=外卖", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["scope"] == ["east", "channel=外卖"]
+    result = runner.invoke(app, ["keys", "create", "--role", "researcher", "--scope", "colour=red"])
+    assert result.exit_code == 2 and "FIELD=VALUE" in result.output
 
 
 def test_a_store_from_before_scoped_keys_gets_the_column(tmp_path: Path) -> None:
