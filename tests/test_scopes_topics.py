@@ -48,13 +48,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiEnv]:
         env.keys["top"] = state.keys.create("researcher", name="总部", scope=["总部"])[0]
         # one topic holding every document, named over the whole corpus as a build would: after the durian
         with state.voc.store.engine.begin() as conn:
-            conn.execute(update(documents).values(topic_id=7))
+            conn.execute(update(documents).values(topic_id=7, topic_label="榴莲·披萨·外卖", indexed=False))
             texts = list(conn.scalars(select(documents.c.text).order_by(documents.c.id)))
             conn.execute(topics_table.insert().values(
                 id=7, label="榴莲·披萨·外卖", keywords=["榴莲", "披萨", "外卖", "芝士"], size=len(texts),
                 negative_share=0.5,
                 quotes=[t for t in texts if "榴莲" in t][:3] + [t for t in texts if "上海店" in t][:2],
                 status="active", first_build=1, last_build=1))
+        state.voc.sync_index()  # hits carry the build's label, as after a build
         yield env
 
 
@@ -107,3 +108,16 @@ def test_cli_topics_with_a_scope_name_the_scope(env: ApiEnv, monkeypatch: pytest
     everything = runner.invoke(app, ["topics", "list", "--json"])
     assert "榴莲" in json.loads(everything.stdout)[0]["label"]  # the local operator sees the build's names
     assert runner.invoke(app, ["topics", "list", "--scope", "火星店"]).exit_code == 2
+
+
+def test_hits_documents_and_exports_carry_the_scope_label(env: ApiEnv) -> None:
+    label = env.client.get("/v1/topics/7", headers=env.headers("store")).json()["label"]
+    hits = env.client.get("/v1/search", params={"limit": 100}, headers=env.headers("store")).json()["hits"]
+    assert hits and {hit["topic_label"] for hit in hits} == {label}
+    everyone = env.client.get("/v1/search", params={"limit": 1}, headers=env.headers("admin")).json()["hits"]
+    assert everyone[0]["topic_label"] == "榴莲·披萨·外卖"  # unscoped: the build's label
+    document = env.client.get(f"/v1/documents/{hits[0]['id']}", headers=env.headers("store")).json()
+    assert document["topic_label"] == label
+    exported = env.client.get("/v1/export", params={"format": "csv"}, headers=env.headers("store"))
+    assert exported.status_code == 200 and label in exported.text
+    assert not any(leak in exported.text for leak in LEAKS)

@@ -10,7 +10,7 @@ indicators get scoped views. Anything else raises ``ScopeDenied`` rather than an
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import cached_property
 from typing import Any, Literal
@@ -27,10 +27,13 @@ ID_CHUNK = 900  # SQLite's bound-parameter limit is 999 on old builds
 class ScopedIndex(SearchBackend):
     """A read-only view of a backend in which only the scope's documents exist."""
 
-    def __init__(self, inner: SearchBackend, scope: Scope) -> None:
+    def __init__(self, inner: SearchBackend, scope: Scope,
+                 topic_labels: Callable[[], dict[int, str]] | None = None) -> None:
         self.inner = inner
         self.scope = scope
         self.name = inner.name
+        # the scope's own topic labels (ScopedTopics.labels): a hit never shows the corpus-wide label
+        self.topic_labels = topic_labels
         if scope.values:  # every query of this view carries this filter: let the backend prepare it
             inner.pin_filter(scope.field, scope.values)
 
@@ -47,7 +50,12 @@ class ScopedIndex(SearchBackend):
         narrowed = self._narrowed(query)
         if narrowed is None:
             return SearchResult(total=0, hits=[], facets={name: {} for name in query.facets})
-        return self.inner.search(narrowed)
+        result = self.inner.search(narrowed)
+        if self.topic_labels is not None and any(hit.topic_label for hit in result.hits):
+            labels = self.topic_labels()
+            result.hits = [replace(hit, topic_label=labels.get(hit.topic_id)) if hit.topic_label else hit
+                           for hit in result.hits]
+        return result
 
     def count(self, query: SearchQuery | None = None) -> int:
         narrowed = self._narrowed(query)
@@ -60,7 +68,11 @@ class ScopedIndex(SearchBackend):
 
     def get(self, doc_id: str) -> dict[str, Any] | None:
         record = self.inner.get(doc_id)
-        return record if record is not None and self.scope.allows_fields(record.get) else None
+        if record is None or not self.scope.allows_fields(record.get):
+            return None
+        if self.topic_labels is not None and record.get("topic_label"):
+            record["topic_label"] = self.topic_labels().get(record.get("topic_id"))  # type: ignore[arg-type]
+        return record
 
     def visible(self, ids: Sequence[str]) -> list[str]:
         """The given ids that the scope sees, in their order."""
@@ -96,9 +108,10 @@ class ScopedStore:
     """The document store seen through a scope: reads by id and tag changes; the rest delegated
     (engine, counts of the index's progress), which the scoped views below use with the scope's SQL."""
 
-    def __init__(self, inner: Any, scope: Scope) -> None:
+    def __init__(self, inner: Any, scope: Scope, topic_labels: Callable[[], dict[int, str]] | None = None) -> None:
         self.inner = inner
         self.scope = scope
+        self.topic_labels = topic_labels
 
     def __getattr__(self, name: str) -> Any:
         if name in ("engine", "unindexed_count", "indexed_count", "count"):
@@ -118,7 +131,11 @@ class ScopedStore:
 
     def get(self, doc_id: str) -> Any:
         doc = self.inner.get(doc_id)
-        return doc if doc is not None and self.scope.allows_fields(lambda field: getattr(doc, field, None)) else None
+        if doc is None or not self.scope.allows_fields(lambda field: getattr(doc, field, None)):
+            return None
+        if self.topic_labels is not None and doc.topic_label:
+            doc.topic_label = self.topic_labels().get(doc.topic_id)  # the scope's label, not the corpus's
+        return doc
 
     def add_tag(self, tag: str, ids: Sequence[str]) -> list[str]:
         return self.inner.add_tag(tag, self.visible(ids))  # type: ignore[no-any-return]
@@ -128,8 +145,7 @@ class ScopedStore:
 
 
 # What a scoped facade passes through untouched: these read or compute nothing stored.
-_PASS_THROUGH = frozenset({"settings", "tokenizer", "normalizer", "pipeline", "analyze", "analyze_many",
-                           "query_terms", "build_query"})
+_PASS_THROUGH = frozenset({"settings", "tokenizer", "normalizer", "pipeline", "query_terms", "build_query"})
 
 
 class ScopedVoc:
@@ -153,11 +169,24 @@ class ScopedVoc:
 
     @cached_property
     def index(self) -> ScopedIndex:
-        return ScopedIndex(self.base.index, self.scope)
+        return ScopedIndex(self.base.index, self.scope, self.topics.labels)
 
     @cached_property
     def store(self) -> ScopedStore:
-        return ScopedStore(self.base.store, self.scope)
+        return ScopedStore(self.base.store, self.scope, self.topics.labels)
+
+    def analyze_many(self, texts: Sequence[str], source: str = "review") -> list[dict[str, Any]]:
+        """As ``Voc.analyze_many``, a text's topic named as the scope names it (no corpus-wide label)."""
+        results: list[dict[str, Any]] = self.base.analyze_many(texts, source)
+        if any(result.get("topic") for result in results):
+            labels = self.topics.labels()
+            for result in results:
+                if result.get("topic"):
+                    result["topic"] = {**result["topic"], "label": labels.get(result["topic"]["id"])}
+        return results
+
+    def analyze(self, text: str, source: str = "review") -> dict[str, Any]:
+        return self.analyze_many([text], source)[0]
 
     @cached_property
     def topics(self) -> Any:

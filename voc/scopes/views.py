@@ -28,6 +28,7 @@ class ScopedTopics:
         self.scope = scope
         self._lock = threading.Lock()
         self._words: tuple[Any, dict[int, TopicWords]] | None = None  # (what they were computed from, words)
+        self._labels: tuple[Any, dict[int, str]] | None = None  # (build id, labels) for hits and documents
 
     @property
     def cleared_builds(self) -> list[dict[str, Any]]:
@@ -55,6 +56,19 @@ class ScopedTopics:
         with self._lock:
             self._words = (key, words)
         return words
+
+    def labels(self) -> dict[int, str]:
+        """Topic id -> the scope's label, recomputed per topic build (the words come from the scope's
+        documents whenever they are computed, so a label a few ingests old still names nothing outside)."""
+        build = self.base.store.latest_build()
+        build_id = build["id"] if build else None
+        with self._lock:
+            if self._labels is not None and self._labels[0] == build_id:
+                return self._labels[1]
+        labels = {topic_id: words.label for topic_id, words in self._topic_words(self._figures()).items()}
+        with self._lock:
+            self._labels = (build_id, labels)
+        return labels
 
     def _scoped(self, topic: Any, figures: dict[int, tuple[int, int]], words: dict[int, TopicWords]) -> Any | None:
         size, negative = figures.get(topic.id, (0, 0))
